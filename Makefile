@@ -1,0 +1,118 @@
+# drudge - one plain GNU Makefile. Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR.
+#   make            build libdrudge (shared + static), the CLI and the workers
+#   make deps       install the Debian packages building and testing need
+#   make test       unit tests (cmocka) + system tests (pytest, real servers)
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make lint bench install clean run
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+PYTHON    ?= /usr/bin/python3
+SOVERSION  = 0
+VERSION    = 0.1.0
+
+PKGS      = hiredis jansson yaml-0.1 libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+WARN       = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wvla \
+             -Wno-format-truncation -Wno-unknown-warning-option
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc/lib $(PKG_CFLAGS)
+ALL_CFLAGS = $(WARN) $(CFLAGS) -fPIC -MMD -MP
+
+ifeq ($(SANITIZE),1)
+  BUILD    = build/asan
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS  += -fsanitize=address,undefined
+else
+  BUILD    = build/release
+endif
+
+LIB_SRC    = $(sort $(wildcard src/lib/*.c))
+LIB_OBJ    = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+SCRIPTS    = $(sort $(wildcard src/lib/scripts/*.lua))
+STATIC_LIB = $(BUILD)/libdrudge.a
+SHARED_LIB = $(BUILD)/libdrudge.so.$(VERSION)
+
+CLI_SRC    = $(sort $(wildcard src/cli/*.c))
+NOOP_SRC   = $(sort $(wildcard src/workers/noop/*.c))
+BINS       = $(BUILD)/drudge $(BUILD)/drudge-noop
+
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit system lint bench install clean run format
+all: $(STATIC_LIB) $(SHARED_LIB) $(BINS) $(BUILD)/drudge.pc
+	@mkdir -p bin && for b in $(BINS); do ln -sf ../$$b bin/; done
+
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# Lua scripts are kept as .lua files and embedded as C strings.
+$(BUILD)/scripts.h: $(SCRIPTS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(SCRIPTS) > $@
+$(BUILD)/lib/scripts.o: $(BUILD)/scripts.h
+$(BUILD)/lib/scripts.o: CPPFLAGS += -I$(BUILD)
+
+$(STATIC_LIB): $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libdrudge.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	ln -sf libdrudge.so.$(VERSION) $(BUILD)/libdrudge.so.$(SOVERSION)
+	ln -sf libdrudge.so.$(SOVERSION) $(BUILD)/libdrudge.so
+
+# Programs link the static library: one file to deploy, no LD_LIBRARY_PATH.
+$(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+$(BUILD)/drudge-noop: $(NOOP_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(BUILD)/drudge.pc: drudge.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread
+
+deps:
+	sh tools/deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+system: all
+	DRUDGE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system $(PYTEST_ARGS)
+
+test: unit system
+
+lint:
+	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' $(LIB_SRC) $(CLI_SRC) src/workers/*/*.c || { echo "lint: banned function"; exit 1; }
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Iinclude -Isrc/lib src
+
+bench: all
+	$(PYTHON) bench/run.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libdrudge.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdrudge.so.$(SOVERSION)
+	ln -sf libdrudge.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libdrudge.so
+	install -m 644 include/drudge.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/drudge.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+format:
+	clang-format -i include/*.h src/*/*.[ch] src/workers/*/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

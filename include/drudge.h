@@ -1,0 +1,312 @@
+/* drudge.h - the one public header of libdrudge.
+ *
+ * libdrudge is the only code that talks to Redis: configuration, connection,
+ * key names, job ids, push, reliable fetch, ack / retry / fail, status,
+ * housekeeping and the worker runtime every drudge worker binary runs.
+ * The wire protocol it implements is described in docs/protocol.md.
+ *
+ * Conventions: functions return 0 on success and -1 on error, leaving the
+ * detail on the handle (drudge_client_errstr()); functions returning pointers
+ * return NULL on error. `_new` allocates, `_free` frees and accepts NULL.
+ * Strings passed in are borrowed for the duration of the call only, unless a
+ * comment says otherwise. The library never prints (except through the
+ * logging functions) and never exits.
+ */
+#ifndef DRUDGE_H
+#define DRUDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DRUDGE_VERSION "0.1.0"
+
+#define DRUDGE_ID_MAX 128           /* longest job id (payload "id") */
+#define DRUDGE_CLASS_MAX 128        /* longest class name */
+#define DRUDGE_ERRSTR_MAX 512
+
+/* ------------------------------------------------------------------------
+ * Configuration (src/lib/config.c). One YAML file; every key optional.
+ * ---------------------------------------------------------------------- */
+
+typedef enum {
+    DRUDGE_ISOLATION_INPROCESS = 0,
+    DRUDGE_ISOLATION_FORK = 1,
+} drudge_isolation;
+
+/* Per-class settings. Unset fields take the worker's built-in defaults:
+ * the config loader marks what the file set in `set_mask`. */
+typedef struct drudge_class_config {
+    char *name;              /* class name, e.g. "ImageJob" (owned) */
+    int max_attempts;        /* >= 1 */
+    double backoff_base;     /* seconds, > 0 */
+    double backoff_cap;      /* seconds, >= backoff_base */
+    double timeout;          /* seconds per attempt, > 0 */
+    drudge_isolation isolation;
+    double rate;             /* jobs per second shared by all workers; 0 = unlimited */
+    long status_ttl;         /* seconds a finished status hash is kept */
+    long failed_max;         /* cap of <Class>:failed */
+    unsigned set_mask;       /* DRUDGE_CLASS_SET_* bits for keys the file gave */
+} drudge_class_config;
+
+enum {
+    DRUDGE_CLASS_SET_MAX_ATTEMPTS = 1u << 0,
+    DRUDGE_CLASS_SET_BACKOFF = 1u << 1,
+    DRUDGE_CLASS_SET_TIMEOUT = 1u << 2,
+    DRUDGE_CLASS_SET_ISOLATION = 1u << 3,
+    DRUDGE_CLASS_SET_RATE = 1u << 4,
+    DRUDGE_CLASS_SET_STATUS_TTL = 1u << 5,
+    DRUDGE_CLASS_SET_FAILED_MAX = 1u << 6,
+};
+
+typedef struct drudge_schedule_entry {
+    char *name;       /* unique entry name (owned) */
+    char *cron;       /* 5-field cron expression (owned) */
+    char *class_name; /* class to push to (owned) */
+    char *payload;    /* compact JSON object text (owned) */
+    char *timezone;   /* "UTC" or an IANA name (owned) */
+    int catch_up;     /* fire once after downtime (default 1) */
+} drudge_schedule_entry;
+
+typedef struct drudge_config {
+    char *path; /* file the config came from, or NULL (owned) */
+
+    /* redis: */
+    char *redis_url;          /* default redis://127.0.0.1:6379/0 */
+    double connect_timeout;   /* seconds, default 2 */
+    double command_timeout;   /* seconds, default 5 (blocking pops add theirs) */
+    char *namespace_;         /* key prefix without the ':'; "" = none */
+
+    /* worker: */
+    double heartbeat;         /* seconds, default 5 */
+    double dead_after;        /* seconds, default 30 */
+    double drain_timeout;     /* seconds, default 25 */
+    long max_jobs;            /* 0 = no limit */
+    double max_runtime;       /* seconds, 0 = no limit */
+    long max_rss_mb;          /* 0 = no limit */
+    size_t max_payload_bytes; /* default 1 MiB */
+    double progress_interval; /* seconds between progress writes, default 0.25 */
+    char *log_level;          /* debug | info | warn | error */
+
+    /* classes: (defaults applied by drudge_config_class()) */
+    drudge_class_config *classes;
+    size_t nclasses;
+
+    /* schedule: */
+    drudge_schedule_entry *schedule;
+    size_t nschedule;
+
+    /* image: */
+    char *image_input_dir;
+    char *image_output_dir;
+    char **image_allowed_formats;
+    size_t image_nallowed_formats;
+
+    /* email: */
+    char *email_smtp_url;
+    char *email_from;
+    char *email_attachments_dir;
+
+    /* pdf: */
+    char *pdf_chromium;
+    char *pdf_output_dir;
+
+    /* http: */
+    double http_host_rate;    /* requests per second per host */
+
+    /* web: */
+    char *web_listen;         /* default 127.0.0.1:8080 */
+} drudge_config;
+
+/* Load `path` (NULL: $DRUDGE_CONFIG, else built-in defaults only) and apply
+ * environment overrides (DRUDGE_REDIS_URL). On error returns NULL and writes a
+ * message naming file, line and key into err (errcap bytes).
+ * Free the result with drudge_config_free(). */
+drudge_config *drudge_config_load(const char *path, char *err, size_t errcap);
+/* Same, from YAML text in memory; `name` is used in messages. */
+drudge_config *drudge_config_load_string(const char *yaml, const char *name,
+                                         char *err, size_t errcap);
+void drudge_config_free(drudge_config *cfg);
+/* Settings of `class_name` with defaults filled in, for a worker whose own
+ * defaults are `worker_defaults` (NULL = library defaults). Writes into out;
+ * out->name is borrowed from class_name. */
+void drudge_config_class(const drudge_config *cfg, const char *class_name,
+                         const drudge_class_config *worker_defaults,
+                         drudge_class_config *out);
+/* Library defaults for a class (max_attempts 5, backoff 2..300 s, ...). */
+void drudge_class_defaults(drudge_class_config *out);
+/* Replace a string field with a copy of value; 0 or -1 on allocation failure. */
+int drudge_config_set_string(char **field, const char *value);
+
+/* ------------------------------------------------------------------------
+ * Redis URLs (src/lib/url.c). Pure parsing, no I/O.
+ * ---------------------------------------------------------------------- */
+
+typedef struct drudge_redis_url {
+    int is_unix;          /* 1: unix socket at `path` */
+    char host[256];
+    int port;
+    char path[108];
+    int db;
+    char user[128];       /* "" = none */
+    char password[256];   /* "" = none */
+} drudge_redis_url;
+
+/* Parse redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N].
+ * Returns 0, or -1 with a reason in err. */
+int drudge_redis_url_parse(const char *url, drudge_redis_url *out, char *err,
+                           size_t errcap);
+
+/* ------------------------------------------------------------------------
+ * Job ids and payload checks (src/lib/job.c). Pure.
+ * ---------------------------------------------------------------------- */
+
+/* 1 if `id` is a valid explicit id (1-128 chars of [A-Za-z0-9_.:-]). */
+int drudge_id_valid(const char *id);
+/* 1 if `name` is a valid class name (1-128 chars of [A-Za-z0-9_.:-]). */
+int drudge_class_valid(const char *name);
+/* Derive the id of a payload: its top-level string "id" if present (must be
+ * valid), else the lowercase hex SHA-256 of the bytes. `parsed` may be NULL
+ * (then the payload is parsed). Returns 0, or -1 with a reason in err. */
+int drudge_job_id(const char *payload, size_t len, const json_t *parsed,
+                  char out[DRUDGE_ID_MAX + 1], char *err, size_t errcap);
+/* Parse and check a payload: a JSON object, at most max_bytes, valid UTF-8,
+ * nesting at most 64 deep. Returns the object (caller json_decref()s) or
+ * NULL with a reason in err. */
+json_t *drudge_payload_parse(const char *payload, size_t len, size_t max_bytes,
+                             char *err, size_t errcap);
+
+/* ------------------------------------------------------------------------
+ * Logging (src/lib/log.c): logfmt lines to stderr.
+ * ---------------------------------------------------------------------- */
+
+typedef enum {
+    DRUDGE_LOG_DEBUG = 0,
+    DRUDGE_LOG_INFO,
+    DRUDGE_LOG_WARN,
+    DRUDGE_LOG_ERROR,
+} drudge_log_level;
+
+void drudge_log_set_level(drudge_log_level lvl);
+int drudge_log_level_parse(const char *name, drudge_log_level *out);
+/* Log `event` with extra fields from fmt: "class=%s id=%s ms=%ld". %s values
+ * are quoted when they need it; supported: %s %d %ld %lld %u %lu %zu %f %.Nf. */
+void drudge_log(drudge_log_level lvl, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------------
+ * Client: push, status and admin (src/lib/client.c, queue.c, status.c,
+ * admin.c). A client owns one Redis connection and is not thread-safe.
+ * ---------------------------------------------------------------------- */
+
+typedef struct drudge_client drudge_client;
+
+/* Borrowed cfg must outlive the client. Connects at once; on failure returns
+ * NULL and writes the reason into err. */
+drudge_client *drudge_client_new(const drudge_config *cfg, char *err, size_t errcap);
+void drudge_client_free(drudge_client *c);
+/* Last error text on this client (borrowed, valid until the next call). */
+const char *drudge_client_errstr(const drudge_client *c);
+
+typedef struct drudge_push_opts {
+    int64_t delay_ms;   /* > 0: due now + delay_ms */
+    int64_t at_ms;      /* > 0: due at this unix time (ms); wins over delay */
+    int unique;         /* refuse a second copy while one is live */
+} drudge_push_opts;
+
+enum { DRUDGE_PUSHED = 0, DRUDGE_DUPLICATE = 1 };
+
+/* Push one job: validates the payload, writes status `queued` and the list
+ * element in one round trip. Writes the id into id_out. Returns DRUDGE_PUSHED,
+ * DRUDGE_DUPLICATE (unique and already live; id_out is the live job's id) or -1. */
+int drudge_push(drudge_client *c, const char *class_name, const char *payload,
+                size_t len, const drudge_push_opts *opts, char id_out[DRUDGE_ID_MAX + 1]);
+/* Push n jobs pipelined. ids_out (n entries) receives each id. Returns the
+ * number pushed, or -1 (validation errors stop before anything is sent). */
+long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
+                      const size_t *lens, size_t n, char (*ids_out)[DRUDGE_ID_MAX + 1]);
+
+/* The status hash of a job as a JSON object of strings (caller decrefs), or
+ * NULL: then drudge_client_errstr() is "" if the job is unknown. */
+json_t *drudge_status_get(drudge_client *c, const char *class_name, const char *id);
+
+/* ------------------------------------------------------------------------
+ * Worker runtime (src/lib/worker.c).
+ * ---------------------------------------------------------------------- */
+
+typedef enum {
+    DRUDGE_DONE = 0,       /* finished; optional result JSON */
+    DRUDGE_RETRY,          /* transient error: back off and try again */
+    DRUDGE_FAIL,           /* permanent: straight to the failed list */
+    DRUDGE_UNAVAILABLE,    /* the service behind the job is down: circuit breaker */
+} drudge_outcome;
+
+const char *drudge_outcome_name(drudge_outcome o);
+
+typedef struct drudge_job {
+    const char *id;
+    const char *class_name;
+    const char *payload;    /* raw bytes as the producer wrote them */
+    size_t payload_len;
+    const json_t *json;     /* the parsed payload object (borrowed) */
+} drudge_job;
+
+/* Handed to a handler for the duration of one job. */
+typedef struct drudge_ctx drudge_ctx;
+
+/* Report progress (0-100, -1 = unchanged) and a short message (may be NULL).
+ * Throttled by the runtime; cheap to call often. */
+void drudge_ctx_progress(drudge_ctx *ctx, int percent, const char *message);
+/* 1 once the job was cancelled or the worker must stop the job. */
+int drudge_ctx_cancelled(drudge_ctx *ctx);
+/* Which attempt this is (1 on the first try). */
+int drudge_ctx_attempt(drudge_ctx *ctx);
+/* Deadline of this attempt (unix ms). */
+int64_t drudge_ctx_deadline_ms(const drudge_ctx *ctx);
+/* Set the result JSON (copied; must be valid JSON text). */
+void drudge_ctx_set_result(drudge_ctx *ctx, const char *json);
+/* Set the error text (one line; copied). Returns `o` so handlers can write
+ * `return drudge_ctx_error(ctx, DRUDGE_FAIL, "bad op '%s'", name);`. */
+drudge_outcome drudge_ctx_error(drudge_ctx *ctx, drudge_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* For DRUDGE_RETRY: retry after this many ms instead of the backoff. */
+void drudge_ctx_retry_after(drudge_ctx *ctx, int64_t ms);
+
+typedef drudge_outcome (*drudge_handler_fn)(drudge_ctx *ctx, const drudge_job *job,
+                                            void *userdata);
+
+typedef struct drudge_worker_def {
+    const char *program;           /* "drudge-noop", for --help and logs */
+    const char *default_class;     /* "NoopJob" */
+    drudge_class_config defaults;  /* the worker's own class defaults */
+    drudge_handler_fn handler;
+    void *userdata;
+    /* Optional: called once after config load, before the loop; non-zero
+     * aborts start-up with exit code 1. */
+    int (*init)(const drudge_config *cfg, void *userdata);
+    /* Optional: called in the child before each job in fork isolation
+     * (drop privileges, sandbox). Non-zero fails the attempt. */
+    int (*child_init)(const drudge_config *cfg, void *userdata);
+    void (*fini)(void *userdata);
+    /* Optional: extra text for --version. */
+    void (*version)(void *userdata);
+} drudge_worker_def;
+
+/* Parse the standard worker flags (--config, --redis, --class, --isolation,
+ * --log-level, --help, --version), load the config and run. Returns the
+ * process exit code: 0 clean stop, 1 failure, 2 usage or config error. */
+int drudge_worker_main(int argc, char **argv, const drudge_worker_def *def);
+
+/* Run the worker loop for one class until told to stop or recycled. */
+int drudge_worker_run(const drudge_config *cfg, const char *class_name,
+                      const drudge_worker_def *def);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

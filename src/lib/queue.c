@@ -1,0 +1,210 @@
+/* queue.c - the producer side: push one job or many, and read a status.
+ * A push validates the payload (a JSON object within max_payload_bytes),
+ * derives the id and runs the push script, which writes the status hash
+ * `queued` and the list element together in one round trip. The consumer
+ * side (fetch, ack) is the worker runtime's, in worker.c. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+drudge_client *drudge_client_new(const drudge_config *cfg, char *err, size_t errcap)
+{
+    drudge_client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    c->cfg = cfg;
+    if (drudge__conn_init(&c->conn, cfg) < 0 || drudge__conn_connect(&c->conn) < 0) {
+        snprintf(err, errcap, "%s", c->conn.errstr);
+        drudge_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void drudge_client_free(drudge_client *c)
+{
+    if (c == NULL)
+        return;
+    drudge__conn_release(&c->conn);
+    free(c);
+}
+
+const char *drudge_client_errstr(const drudge_client *c) { return c->errstr; }
+
+/* Make sure the connection is up; one reconnect attempt per call. */
+int drudge__client_ready(drudge_client *c)
+{
+    if (c->conn.ctx)
+        return 0;
+    if (drudge__conn_connect(&c->conn) < 0) {
+        snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct push_args {
+    drudge_keys keys;
+    char status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+    char classes_key[DRUDGE_KEY_MAX];
+    char due[32];
+    const char *argv[8];
+    size_t lens[8];
+} push_args;
+
+/* Validate one payload and lay out the script arguments. */
+static int prepare(drudge_client *c, const char *class_name, const char *payload, size_t len,
+                   const drudge_push_opts *opts, push_args *a, char id_out[DRUDGE_ID_MAX + 1])
+{
+    char why[DRUDGE_ERRSTR_MAX];
+    if (!drudge_class_valid(class_name)) {
+        snprintf(c->errstr, sizeof c->errstr,
+                 "invalid class name \"%.*s\": use 1-%d characters of [A-Za-z0-9_.:-]", 64,
+                 class_name ? class_name : "", DRUDGE_CLASS_MAX);
+        return -1;
+    }
+    json_t *obj = drudge_payload_parse(payload, len, c->cfg->max_payload_bytes, why, sizeof why);
+    if (obj == NULL) {
+        snprintf(c->errstr, sizeof c->errstr, "%s", why);
+        return -1;
+    }
+    int rc = drudge_job_id(payload, len, obj, id_out, why, sizeof why);
+    json_decref(obj);
+    if (rc < 0) {
+        snprintf(c->errstr, sizeof c->errstr, "%s", why);
+        return -1;
+    }
+    int64_t due = 0;
+    if (opts && opts->at_ms > 0)
+        due = opts->at_ms;
+    else if (opts && opts->delay_ms > 0)
+        due = drudge__now_ms() + opts->delay_ms;
+    if (drudge__keys_init(&a->keys, c->cfg->namespace_, class_name) < 0 ||
+        drudge__key_status(&a->keys, id_out, a->status_key, sizeof a->status_key) < 0 ||
+        drudge__key_classes(c->cfg->namespace_, a->classes_key, sizeof a->classes_key) < 0) {
+        snprintf(c->errstr, sizeof c->errstr, "key name too long");
+        return -1;
+    }
+    snprintf(a->due, sizeof a->due, "%lld", (long long)due);
+    const char *argv[8] = {a->keys.queue, a->status_key, a->keys.delayed, a->classes_key,
+                           payload, a->due, (opts && opts->unique) ? "1" : "0", class_name};
+    for (int i = 0; i < 8; i++) {
+        a->argv[i] = argv[i];
+        a->lens[i] = i == 4 ? len : strlen(argv[i]);
+    }
+    return 0;
+}
+
+static int push_reply(drudge_client *c, redisReply *r)
+{
+    if (r == NULL) {
+        snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
+        return -1;
+    }
+    int rc = -1;
+    if (r->type == REDIS_REPLY_ERROR)
+        snprintf(c->errstr, sizeof c->errstr, "redis: %s", r->str);
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+             r->element[0]->type == REDIS_REPLY_INTEGER)
+        rc = r->element[0]->integer == 1 ? DRUDGE_DUPLICATE : DRUDGE_PUSHED;
+    else
+        snprintf(c->errstr, sizeof c->errstr, "unexpected reply to push");
+    freeReplyObject(r);
+    return rc;
+}
+
+int drudge_push(drudge_client *c, const char *class_name, const char *payload, size_t len,
+                const drudge_push_opts *opts, char id_out[DRUDGE_ID_MAX + 1])
+{
+    push_args a;
+    c->errstr[0] = '\0';
+    if (prepare(c, class_name, payload, len, opts, &a, id_out) < 0 || drudge__client_ready(c) < 0)
+        return -1;
+    return push_reply(c, drudge__conn_eval(&c->conn, &drudge__script_push, 4, 8, a.argv, a.lens));
+}
+
+long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
+                      const size_t *lens, size_t n, char (*ids_out)[DRUDGE_ID_MAX + 1])
+{
+    c->errstr[0] = '\0';
+    push_args *a = malloc(sizeof *a);
+    if (a == NULL) {
+        snprintf(c->errstr, sizeof c->errstr, "out of memory");
+        return -1;
+    }
+    long pushed = -1;
+    /* Validate everything first: a bad payload stops the batch before any
+     * of it is sent. */
+    for (size_t i = 0; i < n; i++) {
+        if (prepare(c, class_name, payloads[i], lens[i], NULL, a, ids_out[i]) < 0) {
+            char why[DRUDGE_ERRSTR_MAX];
+            snprintf(why, sizeof why, "%s", c->errstr);
+            snprintf(c->errstr, sizeof c->errstr, "job %zu: %s", i + 1, why);
+            goto out;
+        }
+    }
+    if (drudge__client_ready(c) < 0)
+        goto out;
+    /* Pipelined in chunks so the reply buffer stays small. */
+    pushed = 0;
+    for (size_t start = 0; start < n; start += 1000) {
+        size_t end = start + 1000 < n ? start + 1000 : n;
+        for (size_t i = start; i < end; i++) {
+            prepare(c, class_name, payloads[i], lens[i], NULL, a, ids_out[i]);
+            if (drudge__conn_append_eval(&c->conn, &drudge__script_push, 4, 8, a->argv, a->lens) < 0) {
+                snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
+                pushed = -1;
+                goto out;
+            }
+        }
+        for (size_t i = start; i < end; i++) {
+            int rc = push_reply(c, drudge__conn_read(&c->conn));
+            if (rc < 0) {
+                pushed = -1;
+                goto out;
+            }
+            pushed += rc == DRUDGE_PUSHED;
+        }
+    }
+out:
+    free(a);
+    return pushed;
+}
+
+json_t *drudge_status_get(drudge_client *c, const char *class_name, const char *id)
+{
+    c->errstr[0] = '\0';
+    drudge_keys keys;
+    char key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+    if (!drudge_class_valid(class_name) || !drudge_id_valid(id)) {
+        snprintf(c->errstr, sizeof c->errstr, "invalid class name or job id");
+        return NULL;
+    }
+    if (drudge__keys_init(&keys, c->cfg->namespace_, class_name) < 0 ||
+        drudge__key_status(&keys, id, key, sizeof key) < 0) {
+        snprintf(c->errstr, sizeof c->errstr, "key name too long");
+        return NULL;
+    }
+    if (drudge__client_ready(c) < 0)
+        return NULL;
+    const char *argv[2] = {"HGETALL", key};
+    redisReply *r = drudge__conn_cmd(&c->conn, 2, argv, NULL);
+    if (r == NULL) {
+        snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
+        return NULL;
+    }
+    json_t *obj = NULL;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        obj = json_object();
+        for (size_t i = 0; i + 1 < r->elements; i += 2)
+            json_object_set_new(obj, r->element[i]->str,
+                                json_stringn(r->element[i + 1]->str, r->element[i + 1]->len));
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(c->errstr, sizeof c->errstr, "redis: %s", r->str);
+    }
+    freeReplyObject(r);
+    return obj;
+}

@@ -1,0 +1,23 @@
+/* scripts.c - the Lua scripts that make each multi-key change atomic.
+ * The scripts themselves live in src/lib/scripts (one .lua file each), each with a header
+ * saying its KEYS, ARGV and reply; they are embedded at build time and
+ * loaded once per connection (conn.c). */
+#include "internal.h"
+#include "scripts.h"
+
+#define SCRIPT(n) drudge_script drudge__script_##n = {#n, drudge_lua_##n, ""}
+SCRIPT(push);
+SCRIPT(start);
+SCRIPT(ack_fetch);
+SCRIPT(progress);
+SCRIPT(promote);
+SCRIPT(recover);
+SCRIPT(requeue);
+SCRIPT(heartbeat);
+
+drudge_script *const drudge__scripts[] = {
+    &drudge__script_push,    &drudge__script_start,   &drudge__script_ack_fetch,
+    &drudge__script_progress, &drudge__script_promote, &drudge__script_recover,
+    &drudge__script_requeue, &drudge__script_heartbeat,
+};
+const size_t drudge__nscripts = sizeof drudge__scripts / sizeof drudge__scripts[0];

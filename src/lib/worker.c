@@ -1,0 +1,970 @@
+/* worker.c - the worker runtime: the loop every drudge worker binary runs.
+ *
+ * The life of a job, as this loop sees it:
+ *
+ *   A producer RPUSHes the payload onto <Class>. A worker takes it with one
+ *   atomic move into its own list <Class>:processing:<worker-id> - either
+ *   inside the ack_fetch script that also recorded the previous job's
+ *   outcome, or, when the queue was empty, with a blocking BLMOVE. From then
+ *   on the job is in Redis and in no one's memory only: if the worker dies,
+ *   housekeeping (housekeep.c) finds its heartbeat stale and puts the job
+ *   back. The worker marks the job running (the start script counts the
+ *   attempt), runs the handler - in this process, or in a forked child when
+ *   the class's isolation is `fork` - and then records the outcome with the
+ *   same ack_fetch call that takes the next job: done (status done, result,
+ *   counters), retry (to <Class>:delayed at now + backoff, or failed when
+ *   attempts are used up), fail (to <Class>:failed) or unavailable (back to
+ *   the head, attempt not spent, class paused by the circuit breaker).
+ *   Only after that is the job removed from the processing list.
+ *
+ * So a busy worker makes one round trip per job: ack_fetch, with the start
+ * write for the job it got pipelined behind it (its reply is read with the
+ * next ack). Every write is guarded by LREM on the processing list, so an
+ * ack resent after a lost connection cannot count twice.
+ *
+ * Signals (SIGTERM, SIGINT, SIGQUIT, SIGHUP) stop the taking of jobs; the
+ * current job finishes within drain_timeout, else it is stopped and given
+ * back to the head of its queue (the supervisor thread enforces that for
+ * in-process jobs, this loop for forked ones). A second SIGINT does that at
+ * once. Recycling (max_jobs, max_runtime, max_rss_mb) ends the loop after
+ * the current job. Exit code 0 in all these cases.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+volatile sig_atomic_t drudge__stop_signals;
+volatile sig_atomic_t drudge__sigint_count;
+atomic_llong drudge__stop_at_mono;
+static int signal_fds[2] = {-1, -1}; /* write ends: supervisor, job loop */
+
+#define FETCH_BLOCK_S "0.5"     /* idle workers notice a stop within this */
+#define ERROR_MAX 1000          /* error text kept in the status hash */
+
+static const char *const outcome_names[] = {"done", "retry", "fail", "unavailable"};
+
+const char *drudge_outcome_name(drudge_outcome o)
+{
+    return (unsigned)o < sizeof outcome_names / sizeof outcome_names[0] ? outcome_names[o] : "?";
+}
+
+static const char *const state_names[] = {"queued", "running", "retrying",
+                                          "done", "failed", "cancelled"};
+
+const char *drudge__state_name(drudge_state s)
+{
+    return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "?";
+}
+
+/* ---- the context a handler sees ---- */
+
+struct drudge_ctx {
+    drudge_worker *w;
+    const char *status_key;
+    int attempt;                /* 0 until the start reply was read */
+    int in_child;               /* fork isolation: report through report_fd */
+    int report_fd;
+    int64_t deadline_ms;        /* unix ms */
+    int64_t deadline_mono;
+    int64_t last_progress_mono;
+    int pending_progress;       /* progress replies not yet read */
+    int cancelled;
+    char *result;
+    char error[ERROR_MAX + 1];
+    int64_t retry_after_ms;
+    int start_pending;          /* the start reply is still to be read */
+};
+
+static void read_start_reply(drudge_ctx *ctx);
+
+int drudge_ctx_attempt(drudge_ctx *ctx)
+{
+    if (ctx->start_pending)
+        read_start_reply(ctx);
+    return ctx->attempt > 0 ? ctx->attempt : 1;
+}
+
+int64_t drudge_ctx_deadline_ms(const drudge_ctx *ctx) { return ctx->deadline_ms; }
+
+int drudge_ctx_cancelled(drudge_ctx *ctx)
+{
+    if (drudge__stop_signals > 0 || drudge__mono_ms() > ctx->deadline_mono)
+        return 1;
+    return ctx->cancelled;
+}
+
+void drudge_ctx_set_result(drudge_ctx *ctx, const char *json)
+{
+    free(ctx->result);
+    ctx->result = json ? strdup(json) : NULL;
+}
+
+drudge_outcome drudge_ctx_error(drudge_ctx *ctx, drudge_outcome o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+    for (char *p = ctx->error; *p; p++) /* one line */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return o;
+}
+
+void drudge_ctx_retry_after(drudge_ctx *ctx, int64_t ms) { ctx->retry_after_ms = ms; }
+
+/* Fork isolation: the child reports to the parent through a pipe, in frames
+ * of one type byte, a 4-byte length and the bytes. */
+enum { MSG_PROGRESS = 'P', MSG_RESULT = 'R', MSG_ERROR = 'E', MSG_OUTCOME = 'O' };
+
+static int write_frame(int fd, char type, const char *data, uint32_t len)
+{
+    char hdr[5];
+    hdr[0] = type;
+    memcpy(hdr + 1, &len, 4);
+    if (write(fd, hdr, 5) != 5)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+static void send_progress(drudge_worker *w, drudge_ctx *ctx, const char *pct, const char *msg)
+{
+    const char *argv[3] = {ctx->status_key, pct, msg};
+    if (drudge__conn_append_eval(&w->conn, &drudge__script_progress, 1, 3, argv, NULL) == 0)
+        ctx->pending_progress++;
+    else
+        return;
+    /* Flush now so a browser sees it while the job runs. */
+    int done = 0;
+    while (!done && w->conn.ctx)
+        if (redisBufferWrite(w->conn.ctx, &done) != REDIS_OK)
+            drudge__conn_drop(&w->conn);
+}
+
+void drudge_ctx_progress(drudge_ctx *ctx, int percent, const char *message)
+{
+    int64_t now = drudge__mono_ms();
+    double interval_ms = ctx->w->cfg->progress_interval * 1000;
+    if (ctx->last_progress_mono && now - ctx->last_progress_mono < (int64_t)interval_ms &&
+        percent < 100)
+        return;
+    ctx->last_progress_mono = now;
+    char pct[16] = "";
+    if (percent >= 0)
+        snprintf(pct, sizeof pct, "%d", percent > 100 ? 100 : percent);
+    char msg[256] = "";
+    if (message) {
+        snprintf(msg, sizeof msg, "%s", message);
+        for (char *p = msg; *p; p++)
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
+    }
+    if (ctx->in_child) {
+        char frame[300];
+        int n = snprintf(frame, sizeof frame, "%s\t%s", pct, msg);
+        if (n > 0)
+            write_frame(ctx->report_fd, MSG_PROGRESS, frame,
+                        (uint32_t)((size_t)n < sizeof frame ? (size_t)n : sizeof frame - 1));
+        return;
+    }
+    send_progress(ctx->w, ctx, pct, msg);
+}
+
+/* ---- signals ---- */
+
+static void on_stop_signal(int signo)
+{
+    int saved = errno;
+    if (drudge__stop_signals == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        atomic_store(&drudge__stop_at_mono, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
+    drudge__stop_signals++;
+    if (signo == SIGINT)
+        drudge__sigint_count++;
+    for (int i = 0; i < 2; i++)
+        if (signal_fds[i] >= 0) {
+            ssize_t n = write(signal_fds[i], "s", 1);
+            (void)n;
+        }
+    errno = saved;
+}
+
+static int install_signals(drudge_worker *w)
+{
+    if (pipe2(w->wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+        pipe2(w->main_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    signal_fds[0] = w->wake_pipe[1];
+    signal_fds[1] = w->main_pipe[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocking wait returns at once */
+    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void drain_fd(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+}
+
+/* Sleep up to ms, returning early on a stop signal. */
+static void nap(drudge_worker *w, int64_t ms)
+{
+    if (ms <= 0 || drudge__stop_signals)
+        return;
+    struct pollfd p = {.fd = w->main_pipe[0], .events = POLLIN};
+    poll(&p, 1, (int)(ms > 60000 ? 60000 : ms));
+    drain_fd(w->main_pipe[0]);
+}
+
+/* ---- the loop ---- */
+
+typedef struct job_slot {
+    char *payload;
+    size_t len;
+    char id[DRUDGE_ID_MAX + 1];
+    char status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+    /* outcome, once the handler ran */
+    int finished;
+    const char *outcome;        /* ack_fetch outcome word */
+    char *text;                 /* result (done) or error; owned */
+    int64_t run_ms;
+    int64_t retry_delay_ms;
+} job_slot;
+
+static void slot_clear(job_slot *s)
+{
+    free(s->payload);
+    free(s->text);
+    memset(s, 0, sizeof *s);
+}
+
+static void read_start_reply(drudge_ctx *ctx)
+{
+    ctx->start_pending = 0;
+    redisReply *r = drudge__conn_read(&ctx->w->conn);
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        ctx->attempt = (int)r->integer;
+    if (r)
+        freeReplyObject(r);
+}
+
+static void read_pending(drudge_ctx *ctx)
+{
+    if (ctx->start_pending)
+        read_start_reply(ctx);
+    while (ctx->pending_progress > 0) {
+        ctx->pending_progress--;
+        redisReply *r = drudge__conn_read(&ctx->w->conn);
+        if (r == NULL)
+            break;
+        freeReplyObject(r);
+    }
+    ctx->pending_progress = 0;
+}
+
+static void set_current(drudge_worker *w, const char *id, int64_t deadline_mono)
+{
+    pthread_mutex_lock(&w->mu);
+    snprintf(w->cur_id, sizeof w->cur_id, "%s", id ? id : "");
+    w->cur_started_mono = id ? drudge__mono_ms() : 0;
+    w->cur_deadline_mono = deadline_mono;
+    if (!id)
+        w->jobs_done++;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Run the handler in a forked child; fill ctx->error / result and return the
+ * outcome. The parent watches the job's deadline and the drain deadline. */
+static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge_job *job,
+                                 int *requeue)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        /* child: own process group (so a timeout kills helpers it spawned
+         * too), dies with the parent, never touches the parent's sockets */
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_IGN); /* the parent decides; ^C hits the group */
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        close(fds[0]);
+        if (w->conn.ctx)
+            close(w->conn.ctx->fd);
+        ctx->in_child = 1;
+        ctx->report_fd = fds[1];
+        drudge_outcome o;
+        if (w->def->child_init && w->def->child_init(w->cfg, w->def->userdata) != 0)
+            o = drudge_ctx_error(ctx, DRUDGE_FAIL, "%s",
+                                 ctx->error[0] ? ctx->error : "sandbox set-up failed");
+        else
+            o = w->def->handler(ctx, job, w->def->userdata);
+        char ob = (char)('0' + (int)o);
+        char ra[32];
+        int n = snprintf(ra, sizeof ra, "%c%lld", ob, (long long)ctx->retry_after_ms);
+        if (ctx->result)
+            write_frame(fds[1], MSG_RESULT, ctx->result, (uint32_t)strlen(ctx->result));
+        if (ctx->error[0])
+            write_frame(fds[1], MSG_ERROR, ctx->error, (uint32_t)strlen(ctx->error));
+        write_frame(fds[1], MSG_OUTCOME, ra, (uint32_t)n);
+        _exit(0);
+    }
+    close(fds[1]);
+    setpgid(pid, pid); /* also from here, so the group exists before we kill it */
+
+    int have_outcome = 0, killed_for = 0; /* 1 timeout, 2 drain */
+    drudge_outcome o = DRUDGE_RETRY;
+    char hdr[5];
+    size_t hlen = 0;
+    char *body = NULL;
+    uint32_t blen = 0, bgot = 0;
+    for (;;) {
+        int64_t now = drudge__mono_ms();
+        int64_t deadline = ctx->deadline_mono;
+        long long stop_at = atomic_load(&drudge__stop_at_mono);
+        int64_t drain_deadline = stop_at ? stop_at + (int64_t)(w->cfg->drain_timeout * 1000) : 0;
+        if (drudge__sigint_count >= 2)
+            drain_deadline = now;
+        if (drain_deadline && drain_deadline < deadline)
+            deadline = drain_deadline;
+        if (!killed_for && now >= deadline) {
+            killed_for = (drain_deadline && now >= drain_deadline) ? 2 : 1;
+            kill(-pid, SIGKILL);
+        }
+        struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN},
+                              {.fd = w->main_pipe[0], .events = POLLIN}};
+        int64_t wait = killed_for ? 1000 : deadline - now;
+        int pr = poll(p, 2, (int)(wait > 1000 ? 1000 : wait < 0 ? 0 : wait));
+        if (pr < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            drain_fd(w->main_pipe[0]);
+        if (!(p[0].revents & (POLLIN | POLLHUP)))
+            continue;
+        /* read one chunk of the frame stream */
+        char buf[4096];
+        ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* EOF: the child exited or died */
+        for (ssize_t i = 0; i < n;) {
+            if (hlen < 5) {
+                hdr[hlen++] = buf[i++];
+                if (hlen == 5) {
+                    memcpy(&blen, hdr + 1, 4);
+                    if (blen > 16u << 20)
+                        goto protocol_error;
+                    body = malloc(blen + 1);
+                    if (body == NULL)
+                        goto protocol_error;
+                    bgot = 0;
+                }
+                if (hlen < 5 || blen > 0)
+                    continue;
+            }
+            size_t take = (size_t)(n - i) < blen - bgot ? (size_t)(n - i) : blen - bgot;
+            memcpy(body + bgot, buf + i, take);
+            bgot += (uint32_t)take;
+            i += (ssize_t)take;
+            if (bgot < blen)
+                continue;
+            body[blen] = '\0';
+            switch (hdr[0]) {
+            case MSG_PROGRESS: {
+                char *tab = strchr(body, '\t');
+                if (tab) {
+                    *tab = '\0';
+                    send_progress(w, ctx, body, tab + 1);
+                }
+                break;
+            }
+            case MSG_RESULT:
+                free(ctx->result);
+                ctx->result = body;
+                body = NULL;
+                break;
+            case MSG_ERROR:
+                snprintf(ctx->error, sizeof ctx->error, "%s", body);
+                break;
+            case MSG_OUTCOME:
+                if (blen >= 1 && body[0] >= '0' && body[0] <= '3') {
+                    o = (drudge_outcome)(body[0] - '0');
+                    long long ra = 0;
+                    if (blen > 1)
+                        ra = strtoll(body + 1, NULL, 10);
+                    ctx->retry_after_ms = ra;
+                    have_outcome = 1;
+                }
+                break;
+            }
+            free(body);
+            body = NULL;
+            hlen = 0;
+        }
+    }
+    goto reap;
+protocol_error:
+    kill(-pid, SIGKILL);
+reap:
+    free(body);
+    close(fds[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    kill(-pid, SIGKILL); /* anything the handler left behind in its group */
+    if (killed_for == 2) {
+        *requeue = 1;
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "stopped at the drain deadline");
+    }
+    if (killed_for == 1)
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "timed out after %.0f s", w->cls.timeout);
+    if (WIFSIGNALED(st))
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "worker child killed by %s",
+                                sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "signal");
+    if (!have_outcome || (WIFEXITED(st) && WEXITSTATUS(st) != 0))
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "worker child exited with status %d without a result",
+                                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return o;
+}
+
+/* Parse, start and run one job; leave the outcome in the slot. */
+static void run_job(drudge_worker *w, job_slot *s, int start_sent)
+{
+    char why[DRUDGE_ERRSTR_MAX] = "";
+    json_t *obj = drudge_payload_parse(s->payload, s->len, w->cfg->max_payload_bytes, why, sizeof why);
+    if (obj == NULL || drudge_job_id(s->payload, s->len, obj, s->id, why, sizeof why) < 0)
+        drudge_job_id(s->payload, s->len, json_object(), s->id, why, sizeof why); /* by hash */
+    drudge__key_status(&w->keys, s->id, s->status_key, sizeof s->status_key);
+
+    drudge_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.w = w;
+    ctx.status_key = s->status_key;
+    ctx.deadline_mono = drudge__mono_ms() + (int64_t)(w->cls.timeout * 1000);
+    ctx.deadline_ms = drudge__now_ms() + (int64_t)(w->cls.timeout * 1000);
+
+    if (!start_sent) {
+        const char *argv[8] = {s->status_key, w->keys.queue, w->processing_key, w->keys.paused,
+                               w->keys.rate, w->id, s->payload, "0"};
+        size_t lens[8];
+        for (int i = 0; i < 8; i++)
+            lens[i] = i == 6 ? s->len : strlen(argv[i]);
+        const char *rargv[9];
+        size_t rlens[9];
+        memcpy(rargv, argv, sizeof argv);
+        memcpy(rlens, lens, sizeof lens);
+        rargv[8] = "0";
+        rlens[8] = 1;
+        if (drudge__conn_append_eval(&w->conn, &drudge__script_start, 5, 9, rargv, rlens) == 0) {
+            ctx.start_pending = 1;
+            int done = 0;
+            while (!done && w->conn.ctx)
+                if (redisBufferWrite(w->conn.ctx, &done) != REDIS_OK)
+                    drudge__conn_drop(&w->conn);
+        }
+    } else {
+        ctx.attempt = start_sent;
+    }
+    set_current(w, s->id, ctx.deadline_mono);
+
+    drudge_outcome o;
+    int requeue = 0;
+    int64_t t0 = drudge__mono_ms();
+    if (obj == NULL) {
+        o = drudge_ctx_error(&ctx, DRUDGE_FAIL, "%s", why);
+    } else {
+        drudge_job job = {s->id, w->cls.name, s->payload, s->len, obj};
+        if (w->cls.isolation == DRUDGE_ISOLATION_FORK) {
+            if (ctx.start_pending)
+                read_start_reply(&ctx);
+            o = run_forked(w, &ctx, &job, &requeue);
+        } else {
+            o = w->def->handler(&ctx, &job, w->def->userdata);
+        }
+    }
+    s->run_ms = drudge__mono_ms() - t0;
+    read_pending(&ctx);
+    json_decref(obj);
+
+    s->finished = 1;
+    if (requeue) {
+        s->outcome = "requeue";
+    } else if (o == DRUDGE_DONE) {
+        s->outcome = "done";
+        s->text = ctx.result;
+        ctx.result = NULL;
+    } else {
+        if ((unsigned)o > DRUDGE_UNAVAILABLE)
+            o = DRUDGE_FAIL;
+        s->outcome = o == DRUDGE_RETRY ? "retry" : o == DRUDGE_FAIL ? "fail" : "unavailable";
+        if (!ctx.error[0])
+            snprintf(ctx.error, sizeof ctx.error, "handler returned %s", drudge_outcome_name(o));
+        s->text = strdup(ctx.error);
+        if (o == DRUDGE_RETRY)
+            s->retry_delay_ms = ctx.retry_after_ms > 0
+                                    ? ctx.retry_after_ms
+                                    : drudge__backoff_ms(w->cls.backoff_base, w->cls.backoff_cap,
+                                                         ctx.attempt > 0 ? ctx.attempt : 1,
+                                                         drudge__random());
+    }
+    free(ctx.result);
+}
+
+/* Why the loop should stop taking jobs, or NULL. */
+static const char *stop_reason(drudge_worker *w)
+{
+    if (drudge__stop_signals)
+        return "signal";
+    if (w->cfg->max_jobs > 0 && w->jobs_done >= w->cfg->max_jobs)
+        return "max_jobs";
+    if (w->cfg->max_runtime > 0 &&
+        drudge__mono_ms() - w->started_mono >= (int64_t)(w->cfg->max_runtime * 1000))
+        return "max_runtime";
+    if (atomic_load(&w->recycle))
+        return "max_rss_mb";
+    return NULL;
+}
+
+typedef struct fetch_result {
+    enum { F_NONE, F_JOB, F_EMPTY, F_PAUSED, F_WAIT } kind;
+    int64_t ms;
+} fetch_result;
+
+/* Send ack (if slot finished) and/or fetch; on a job, moves it into slot. */
+static int ack_fetch(drudge_worker *w, job_slot *s, int fetch, fetch_result *fr)
+{
+    char run_ms[24], max_attempts[16], delay[24], ttl[24], failed_max[24], rate[32], bbase[24],
+        bcap[24], probe[24];
+    snprintf(run_ms, sizeof run_ms, "%lld", (long long)s->run_ms);
+    snprintf(max_attempts, sizeof max_attempts, "%d", w->cls.max_attempts);
+    snprintf(delay, sizeof delay, "%lld", (long long)s->retry_delay_ms);
+    snprintf(ttl, sizeof ttl, "%ld", w->cls.status_ttl);
+    snprintf(failed_max, sizeof failed_max, "%ld", w->cls.failed_max);
+    snprintf(rate, sizeof rate, "%.6f", w->cls.rate);
+    snprintf(bbase, sizeof bbase, "%d", 5000);
+    snprintf(bcap, sizeof bcap, "%d", 300000);
+    snprintf(probe, sizeof probe, "%lld", (long long)(w->cls.timeout * 1000) + 5000);
+    const char *mode = s->finished ? (fetch ? "ackfetch" : "ack") : "fetch";
+    const char *argv[22] = {w->keys.queue, w->processing_key, s->finished ? s->status_key : "",
+                            w->keys.stats, w->keys.delayed, w->keys.failed, w->keys.paused,
+                            w->keys.rate, w->keys.breaker,
+                            mode, s->finished ? s->payload : "", s->finished ? s->outcome : "",
+                            s->text ? s->text : "", run_ms, max_attempts, delay, ttl, failed_max,
+                            rate, bbase, bcap, probe};
+    size_t lens[22];
+    for (int i = 0; i < 22; i++)
+        lens[i] = (i == 10 && s->finished) ? s->len : strlen(argv[i]);
+    redisReply *r = drudge__conn_eval(&w->conn, &drudge__script_ack_fetch, 9, 22, argv, lens);
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+        drudge_log(DRUDGE_LOG_ERROR, "redis_error", "class=%s error=%s", w->cls.name,
+                   r->type == REDIS_REPLY_ERROR ? r->str : "unexpected ack_fetch reply");
+        freeReplyObject(r);
+        return -2;
+    }
+    if (s->finished) {
+        const char *state = r->element[0]->str;
+        drudge_log_level lvl = strcmp(state, "done") == 0 ? DRUDGE_LOG_INFO : DRUDGE_LOG_WARN;
+        if (strcmp(state, "gone") == 0)
+            drudge_log(DRUDGE_LOG_DEBUG, "ack_repeat", "class=%s id=%s", w->cls.name, s->id);
+        else if (strcmp(state, "done") == 0)
+            drudge_log(lvl, "done", "class=%s id=%s ms=%lld", w->cls.name, s->id,
+                       (long long)s->run_ms);
+        else
+            drudge_log(lvl, state, "class=%s id=%s ms=%lld outcome=%s error=%s", w->cls.name,
+                       s->id, (long long)s->run_ms, s->outcome, s->text ? s->text : "");
+        if (r->element[3]->type == REDIS_REPLY_INTEGER && r->element[3]->integer > 0)
+            drudge_log(DRUDGE_LOG_WARN, "failed_trimmed", "class=%s trimmed=%lld failed_max=%ld",
+                       w->cls.name, r->element[3]->integer, w->cls.failed_max);
+        slot_clear(s);
+        set_current(w, NULL, 0);
+    }
+    fr->kind = F_NONE;
+    const char *what = r->element[1]->str;
+    if (strcmp(what, "job") == 0) {
+        s->payload = malloc(r->element[2]->len + 1);
+        if (s->payload) {
+            memcpy(s->payload, r->element[2]->str, r->element[2]->len);
+            s->payload[r->element[2]->len] = '\0';
+            s->len = r->element[2]->len;
+            fr->kind = F_JOB;
+        }
+    } else if (strcmp(what, "empty") == 0) {
+        fr->kind = F_EMPTY;
+    } else if (strcmp(what, "paused") == 0) {
+        fr->kind = F_PAUSED;
+        fr->ms = r->element[2]->integer;
+    } else if (strcmp(what, "wait") == 0) {
+        fr->kind = F_WAIT;
+        fr->ms = r->element[2]->integer;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Queue empty: block for a job. Returns 1 with the job in the slot and its
+ * start recorded (attempt count in *attempt), 0 on nothing, -1 on error. */
+static int block_fetch(drudge_worker *w, job_slot *s, int *attempt, fetch_result *fr)
+{
+    const char *argv[6] = {"BLMOVE", w->keys.queue, w->processing_key, "LEFT", "RIGHT",
+                           FETCH_BLOCK_S};
+    redisReply *r = drudge__conn_cmd(&w->conn, 6, argv, NULL);
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_STRING) {
+        int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
+        if (rc < 0) {
+            drudge_log(DRUDGE_LOG_ERROR, "redis_error", "class=%s error=%s", w->cls.name, r->str);
+            freeReplyObject(r);
+            nap(w, 1000);
+            return 0;
+        }
+        freeReplyObject(r);
+        return rc;
+    }
+    s->payload = malloc(r->len + 1);
+    if (s->payload == NULL) {
+        freeReplyObject(r);
+        return -1;
+    }
+    memcpy(s->payload, r->str, r->len);
+    s->payload[r->len] = '\0';
+    s->len = r->len;
+    freeReplyObject(r);
+
+    /* The pause and rate checks the ack_fetch script makes atomically were
+     * skipped by BLMOVE: the start script makes them now and gives the job
+     * back if it may not run yet. */
+    json_t *obj = drudge_payload_parse(s->payload, s->len, w->cfg->max_payload_bytes, NULL, 0);
+    char why[DRUDGE_ERRSTR_MAX];
+    if (obj == NULL || drudge_job_id(s->payload, s->len, obj, s->id, why, sizeof why) < 0)
+        drudge_job_id(s->payload, s->len, json_object(), s->id, why, sizeof why);
+    json_decref(obj);
+    drudge__key_status(&w->keys, s->id, s->status_key, sizeof s->status_key);
+    char rate[32];
+    snprintf(rate, sizeof rate, "%.6f", w->cls.rate);
+    const char *sargv[9] = {s->status_key, w->keys.queue, w->processing_key, w->keys.paused,
+                            w->keys.rate, w->id, s->payload, "1", rate};
+    size_t lens[9];
+    for (int i = 0; i < 9; i++)
+        lens[i] = i == 6 ? s->len : strlen(sargv[i]);
+    r = drudge__conn_eval(&w->conn, &drudge__script_start, 5, 9, sargv, lens);
+    if (r == NULL)
+        return -1;
+    int rc = 0;
+    if (r->type == REDIS_REPLY_INTEGER) {
+        *attempt = (int)r->integer;
+        rc = 1;
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        fr->kind = r->element[0]->integer == -1 ? F_PAUSED : F_WAIT;
+        fr->ms = r->element[1]->integer;
+        slot_clear(s);
+    } else {
+        rc = -1;
+        slot_clear(s);
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* After a lost connection: reconnect, resend the pending ack (idempotent),
+ * and give back anything else in our processing list, since the reply that
+ * would have told us about it was lost. */
+static int recover_connection(drudge_worker *w, job_slot *s)
+{
+    volatile int never = 0;
+    if (drudge__conn_connect_retry(&w->conn, drudge__stop_signals ? &never : &never) < 0)
+        return -1;
+    if (s->finished) {
+        fetch_result fr;
+        if (ack_fetch(w, s, 0, &fr) < 0)
+            return -1;
+    }
+    slot_clear(s);
+    return drudge__requeue_all(w, &w->conn);
+}
+
+static void sleep_for(drudge_worker *w, fetch_result *fr)
+{
+    int64_t ms = fr->ms;
+    if (fr->kind == F_PAUSED && (ms < 0 || ms > 1000))
+        ms = 1000; /* notice a resume within a second */
+    if (ms < 1)
+        ms = 1;
+    nap(w, ms);
+}
+
+int drudge_worker_run(const drudge_config *cfg, const char *class_name, const drudge_worker_def *def)
+{
+    drudge_worker *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return 1;
+    int rc = 1;
+    job_slot slot;
+    memset(&slot, 0, sizeof slot);
+    w->cfg = cfg;
+    w->def = def;
+    pthread_mutex_init(&w->mu, NULL);
+    w->wake_pipe[0] = w->wake_pipe[1] = w->main_pipe[0] = w->main_pipe[1] = -1;
+    drudge_config_class(cfg, class_name, &def->defaults, &w->cls);
+    if (drudge__keys_init(&w->keys, cfg->namespace_, class_name) < 0) {
+        drudge_log(DRUDGE_LOG_ERROR, "start_failed", "class=%s error=%s", class_name,
+                   "class name too long");
+        goto out;
+    }
+    gethostname(w->host, sizeof w->host - 1);
+    w->started_at_ms = drudge__now_ms();
+    w->started_mono = drudge__mono_ms();
+    snprintf(w->id, sizeof w->id, "%s:%d:%04x", w->host, (int)getpid(),
+             (unsigned)(drudge__random() * 65536));
+    drudge__key_processing(&w->keys, w->id, w->processing_key, sizeof w->processing_key);
+    if (drudge__conn_init(&w->conn, cfg) < 0 || drudge__conn_init(&w->hk_conn, cfg) < 0) {
+        drudge_log(DRUDGE_LOG_ERROR, "start_failed", "error=%s", w->conn.errstr);
+        goto out;
+    }
+    if (install_signals(w) < 0) {
+        drudge_log(DRUDGE_LOG_ERROR, "start_failed", "error=%s", strerror(errno));
+        goto out;
+    }
+    if (drudge__conn_connect_retry(&w->conn, &drudge__stop_signals) < 0) {
+        rc = 0; /* told to stop before Redis came up */
+        goto out;
+    }
+    drudge_log(DRUDGE_LOG_INFO, "worker_start",
+               "class=%s worker=%s isolation=%s timeout=%.0f max_attempts=%d program=%s",
+               w->cls.name, w->id, w->cls.isolation == DRUDGE_ISOLATION_FORK ? "fork" : "inprocess",
+               w->cls.timeout, w->cls.max_attempts, def->program);
+    drudge__housekeep_tick(w, 1);
+    if (drudge__supervisor_start(w) < 0) {
+        drudge_log(DRUDGE_LOG_ERROR, "start_failed", "error=\"supervisor thread: %s\"",
+                   strerror(errno));
+        goto out;
+    }
+
+    fetch_result fr = {F_NONE, 0};
+    const char *why = NULL;
+    for (;;) {
+        why = stop_reason(w);
+        int fetch = why == NULL;
+        if (!slot.finished && !fetch)
+            break;
+        int got = 0, attempt = 0;
+        if (slot.finished || fr.kind != F_EMPTY) {
+            int a = ack_fetch(w, &slot, fetch, &fr);
+            if (a == -2) {
+                /* Redis refused the script (ACL, OOM, a bug): the job stays
+                 * in the processing list; try again after a pause */
+                nap(w, 1000);
+                fr.kind = F_NONE;
+                if (drudge__stop_signals && slot.finished)
+                    break; /* it stays for housekeeping to recover */
+                continue;
+            }
+            if (a < 0) {
+                if (recover_connection(w, &slot) < 0)
+                    break;
+                fr.kind = F_NONE;
+                continue;
+            }
+            got = fr.kind == F_JOB;
+        } else {
+            fr.kind = F_NONE;
+            int b = block_fetch(w, &slot, &attempt, &fr);
+            if (b < 0) {
+                slot_clear(&slot);
+                if (recover_connection(w, &slot) < 0)
+                    break;
+                continue;
+            }
+            got = b == 1;
+            if (!got && fr.kind == F_NONE)
+                fr.kind = F_EMPTY; /* keep blocking */
+        }
+        if (fr.kind == F_PAUSED || fr.kind == F_WAIT) {
+            sleep_for(w, &fr);
+            fr.kind = F_NONE;
+            continue;
+        }
+        if (!got)
+            continue;
+        if (stop_reason(w)) {
+            /* a stop arrived while the job was on its way: give it back */
+            drudge__requeue_all(w, &w->conn);
+            slot_clear(&slot);
+            continue;
+        }
+        run_job(w, &slot, attempt);
+        fr.kind = F_NONE;
+    }
+    drudge__requeue_all(w, &w->conn);
+    drudge_log(DRUDGE_LOG_INFO, "worker_stop", "class=%s worker=%s reason=%s jobs=%ld",
+               w->cls.name, w->id, why ? why : "error", w->jobs_done);
+    rc = 0;
+out:
+    slot_clear(&slot);
+    if (w->supervisor_started) {
+        drudge__supervisor_stop(w);
+        if (w->conn.ctx)
+            drudge__unregister(w, &w->conn);
+    }
+    drudge__conn_release(&w->conn);
+    drudge__conn_release(&w->hk_conn);
+    signal_fds[0] = signal_fds[1] = -1;
+    for (int i = 0; i < 2; i++) {
+        if (w->wake_pipe[i] >= 0)
+            close(w->wake_pipe[i]);
+        if (w->main_pipe[i] >= 0)
+            close(w->main_pipe[i]);
+    }
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    return rc;
+}
+
+/* ---- the standard command line of every worker binary ---- */
+
+static void usage(const drudge_worker_def *def, FILE *f)
+{
+    fprintf(f,
+            "usage: %s [options]\n"
+            "\n"
+            "Takes %s jobs (or --class) from Redis and runs them; see drudge(1).\n"
+            "\n"
+            "  -c, --config FILE      YAML config (default $DRUDGE_CONFIG, else built-in defaults)\n"
+            "  -r, --redis URL        redis://[user:pass@]host:port/db or unix:///path (overrides config)\n"
+            "  -C, --class NAME       job class to serve (default %s)\n"
+            "  -i, --isolation MODE   inprocess or fork (overrides config)\n"
+            "  -l, --log-level LEVEL  debug, info, warn or error\n"
+            "  -h, --help             this text\n"
+            "  -V, --version          version\n",
+            def->program, def->default_class, def->default_class);
+}
+
+int drudge_worker_main(int argc, char **argv, const drudge_worker_def *def)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"redis", required_argument, NULL, 'r'},
+        {"class", required_argument, NULL, 'C'},   {"isolation", required_argument, NULL, 'i'},
+        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
+    const char *config_path = NULL, *redis_url = NULL, *class_name = def->default_class,
+               *isolation = NULL, *log_level = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:r:C:i:l:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'r': redis_url = optarg; break;
+        case 'C': class_name = optarg; break;
+        case 'i': isolation = optarg; break;
+        case 'l': log_level = optarg; break;
+        case 'h': usage(def, stdout); return 0;
+        case 'V':
+            printf("%s %s\n", def->program, DRUDGE_VERSION);
+            if (def->version)
+                def->version(def->userdata);
+            return 0;
+        default:
+            fprintf(stderr, "%s: unknown or incomplete option \"%s\" (try --help)\n", def->program,
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\" (try --help)\n", def->program, argv[optind]);
+        return 2;
+    }
+    if (!drudge_class_valid(class_name)) {
+        fprintf(stderr, "%s: invalid class name \"%s\": use 1-%d characters of [A-Za-z0-9_.:-]\n",
+                def->program, class_name, DRUDGE_CLASS_MAX);
+        return 2;
+    }
+    char err[DRUDGE_ERRSTR_MAX];
+    drudge_config *cfg = drudge_config_load(config_path, err, sizeof err);
+    if (cfg == NULL) {
+        fprintf(stderr, "%s: %s\n", def->program, err);
+        return 2;
+    }
+    int rc = 2;
+    drudge_redis_url u;
+    if (redis_url && (drudge_redis_url_parse(redis_url, &u, err, sizeof err) < 0 ||
+                      drudge_config_set_string(&cfg->redis_url, redis_url) < 0)) {
+        fprintf(stderr, "%s: --redis: %s\n", def->program, err);
+        goto out;
+    }
+    drudge_log_level lvl;
+    const char *lvl_name = log_level ? log_level : cfg->log_level;
+    if (lvl_name && drudge_log_level_parse(lvl_name, &lvl) < 0) {
+        fprintf(stderr, "%s: invalid log level \"%s\": use debug, info, warn or error\n",
+                def->program, lvl_name);
+        goto out;
+    }
+    if (lvl_name)
+        drudge_log_set_level(lvl);
+    drudge_worker_def d = *def;
+    if (isolation) {
+        if (strcmp(isolation, "fork") == 0)
+            d.defaults.isolation = DRUDGE_ISOLATION_FORK;
+        else if (strcmp(isolation, "inprocess") == 0)
+            d.defaults.isolation = DRUDGE_ISOLATION_INPROCESS;
+        else {
+            fprintf(stderr, "%s: invalid isolation \"%s\": use inprocess or fork\n", def->program,
+                    isolation);
+            goto out;
+        }
+        /* the flag wins over the config file */
+        for (size_t i = 0; i < cfg->nclasses; i++)
+            if (strcmp(cfg->classes[i].name, class_name) == 0)
+                cfg->classes[i].set_mask &= ~(unsigned)DRUDGE_CLASS_SET_ISOLATION;
+    }
+    if (d.init && d.init(cfg, d.userdata) != 0) {
+        rc = 1;
+        goto out;
+    }
+    rc = drudge_worker_run(cfg, class_name, &d);
+    if (d.fini)
+        d.fini(d.userdata);
+out:
+    drudge_config_free(cfg);
+    return rc;
+}

@@ -90,6 +90,7 @@ typedef struct drudge_config {
     double max_runtime;       /* seconds, 0 = no limit */
     long max_rss_mb;          /* 0 = no limit */
     size_t max_payload_bytes; /* default 1 MiB */
+    long prefetch;            /* most jobs taken at once while jobs are short (1-32, default 32) */
     double progress_interval; /* seconds between progress writes, default 0.25 */
     char *log_level;          /* debug | info | warn | error */
 

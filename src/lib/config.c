@@ -1,9 +1,8 @@
-/* config.c - drudge's one YAML configuration file: built-in defaults, then the
- * file (libyaml's document API), then environment overrides. Every known key
- * is a row in a const table (type, range, field offset, default), so an
- * unknown key or a bad value is an error naming file, line and dotted key.
- * Also owns per-class settings and the schedule list; URL syntax is url.c's,
- * log levels are log.c's, cron syntax is checked by cron.c when it is used. */
+/* config.c - drudge's one YAML file: built-in defaults, then the file (libyaml
+ * document API), then environment overrides. Every known key is a row in a const
+ * table (type, range, field offset, default), so an unknown key or a bad value is
+ * an error naming file, line and dotted key. Owns per-class settings and the
+ * schedule list; URL syntax is url.c's, log levels log.c's, cron syntax cron.c's. */
 #include "internal.h"
 
 #include <errno.h>
@@ -26,44 +25,44 @@
 typedef struct load_state load_state;
 
 typedef enum {
-    T_STR,        /* char *; F_EMPTY_OK allows "" (and null) */
-    T_SECONDS,    /* double; a number of seconds */
-    T_INT,        /* int */
-    T_LONG,       /* long */
-    T_SIZE,       /* size_t */
-    T_RATE,       /* double per second, from "N/s", "N/min", "N/h" or N */
-    T_BOOL,       /* int 0/1 from true/false/yes/no */
-    T_ISOLATION,  /* drudge_isolation */
-    T_STRLIST,    /* char ** with a size_t count at count_offset */
-    T_JSON,       /* char *: a YAML mapping stored as compact JSON text */
-    T_SECTION,    /* a mapping whose keys are the rows of `sub` */
-    T_CLASSES,    /* classes: (load_classes) */
-    T_SCHEDULE,   /* schedule: (load_schedule) */
+    T_STR,       /* char *; F_EMPTY_OK allows "" (and null) */
+    T_SECONDS,   /* double; a number of seconds */
+    T_INT,       /* int */
+    T_LONG,      /* long */
+    T_SIZE,      /* size_t */
+    T_RATE,      /* double per second, from "N/s", "N/min", "N/h" or N */
+    T_BOOL,      /* int 0/1 from true/false/yes/no */
+    T_ISOLATION, /* drudge_isolation */
+    T_STRLIST,   /* char ** with a size_t count at count_offset */
+    T_JSON,      /* char *: a YAML mapping stored as compact JSON text */
+    T_SECTION,   /* a mapping whose keys are the rows of `sub` */
+    T_CLASSES,   /* classes: (load_classes) */
+    T_SCHEDULE,  /* schedule: (load_schedule) */
 } value_type;
 
 enum {
     F_EMPTY_OK = 1u << 0,
     F_POSITIVE = 1u << 1, /* T_SECONDS: strictly greater than min */
     F_REQUIRED = 1u << 2,
-    F_LATE = 1u << 3,     /* top level: applied after every other key */
+    F_LATE = 1u << 3, /* top level: applied after every other key */
 };
 
 typedef struct key_spec {
     const char *key;
     value_type type;
     unsigned flags;
-    double min, max;           /* numbers: the accepted range */
-    size_t offset;             /* of the field in the struct being filled */
-    size_t count_offset;       /* T_STRLIST: of its size_t count */
+    double min, max;     /* numbers: the accepted range */
+    size_t offset;       /* of the field in the struct being filled */
+    size_t count_offset; /* T_STRLIST: of its size_t count */
     int (*check)(const char *value, char *why, size_t whycap);
-    const char *def_str;       /* defaults (top-level tables only) */
+    const char *def_str; /* defaults (top-level tables only) */
     double def_num;
     const char *const *def_list;
     const struct key_spec *sub; /* T_SECTION */
     size_t nsub;
     /* T_SECTION: cross-key checks once the whole mapping is applied. */
     int (*post)(load_state *st, void *base, yaml_node_t *map, const char *path);
-    unsigned mask;             /* classes: the DRUDGE_CLASS_SET_* bit */
+    unsigned mask; /* classes: the DRUDGE_CLASS_SET_* bit */
 } key_spec;
 
 struct load_state {
@@ -182,45 +181,92 @@ static int check_backoff(load_state *st, void *base, yaml_node_t *map, const cha
 static const char *const default_image_formats[] = {"jpeg", "png", "gif", "webp", NULL};
 
 static const key_spec redis_keys[] = {
-    {.key = "url", .type = T_STR, .offset = CFG(redis_url), .check = check_redis_url,
+    {.key = "url",
+     .type = T_STR,
+     .offset = CFG(redis_url),
+     .check = check_redis_url,
      .def_str = "redis://127.0.0.1:6379/0"},
-    {.key = "connect_timeout", .type = T_SECONDS, .flags = F_POSITIVE, .max = 3600,
-     .offset = CFG(connect_timeout), .def_num = 2},
-    {.key = "command_timeout", .type = T_SECONDS, .flags = F_POSITIVE, .max = 3600,
-     .offset = CFG(command_timeout), .def_num = 5},
+    {.key = "connect_timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 3600,
+     .offset = CFG(connect_timeout),
+     .def_num = 2},
+    {.key = "command_timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 3600,
+     .offset = CFG(command_timeout),
+     .def_num = 5},
 };
 
 static const key_spec worker_keys[] = {
-    {.key = "heartbeat", .type = T_SECONDS, .flags = F_POSITIVE, .max = 3600,
-     .offset = CFG(heartbeat), .def_num = 5},
-    {.key = "dead_after", .type = T_SECONDS, .flags = F_POSITIVE, .max = 86400,
-     .offset = CFG(dead_after), .def_num = 30},
-    {.key = "drain_timeout", .type = T_SECONDS, .max = 86400, .offset = CFG(drain_timeout),
+    {.key = "heartbeat",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 3600,
+     .offset = CFG(heartbeat),
+     .def_num = 5},
+    {.key = "dead_after",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 86400,
+     .offset = CFG(dead_after),
+     .def_num = 30},
+    {.key = "drain_timeout",
+     .type = T_SECONDS,
+     .max = 86400,
+     .offset = CFG(drain_timeout),
      .def_num = 25},
     {.key = "max_jobs", .type = T_LONG, .max = 1e9, .offset = CFG(max_jobs)},
     {.key = "max_runtime", .type = T_SECONDS, .max = 31536000, .offset = CFG(max_runtime)},
     {.key = "max_rss_mb", .type = T_LONG, .max = 1048576, .offset = CFG(max_rss_mb)},
-    {.key = "max_payload_bytes", .type = T_SIZE, .min = 1, .max = 512.0 * 1024 * 1024,
-     .offset = CFG(max_payload_bytes), .def_num = 1048576},
-    {.key = "progress_interval", .type = T_SECONDS, .max = 3600,
-     .offset = CFG(progress_interval), .def_num = 0.25},
-    {.key = "log_level", .type = T_STR, .offset = CFG(log_level), .check = check_log_level,
+    {.key = "max_payload_bytes",
+     .type = T_SIZE,
+     .min = 1,
+     .max = 512.0 * 1024 * 1024,
+     .offset = CFG(max_payload_bytes),
+     .def_num = 1048576},
+    {.key = "prefetch",
+     .type = T_LONG,
+     .min = 1,
+     .max = 32,
+     .offset = CFG(prefetch),
+     .def_num = 32},
+    {.key = "progress_interval",
+     .type = T_SECONDS,
+     .max = 3600,
+     .offset = CFG(progress_interval),
+     .def_num = 0.25},
+    {.key = "log_level",
+     .type = T_STR,
+     .offset = CFG(log_level),
+     .check = check_log_level,
      .def_str = "info"},
 };
 
 static const key_spec image_keys[] = {
     {.key = "input_dir", .type = T_STR, .offset = CFG(image_input_dir), .def_str = "var/uploads"},
     {.key = "output_dir", .type = T_STR, .offset = CFG(image_output_dir), .def_str = "var/out"},
-    {.key = "allowed_formats", .type = T_STRLIST, .offset = CFG(image_allowed_formats),
-     .count_offset = CFG(image_nallowed_formats), .def_list = default_image_formats},
+    {.key = "allowed_formats",
+     .type = T_STRLIST,
+     .offset = CFG(image_allowed_formats),
+     .count_offset = CFG(image_nallowed_formats),
+     .def_list = default_image_formats},
 };
 
 static const key_spec email_keys[] = {
-    {.key = "smtp_url", .type = T_STR, .offset = CFG(email_smtp_url),
+    {.key = "smtp_url",
+     .type = T_STR,
+     .offset = CFG(email_smtp_url),
      .def_str = "smtp://127.0.0.1:25"},
-    {.key = "from", .type = T_STR, .offset = CFG(email_from),
+    {.key = "from",
+     .type = T_STR,
+     .offset = CFG(email_from),
      .def_str = "drudge <noreply@localhost>"},
-    {.key = "attachments_dir", .type = T_STR, .offset = CFG(email_attachments_dir),
+    {.key = "attachments_dir",
+     .type = T_STR,
+     .offset = CFG(email_attachments_dir),
      .def_str = "var/out"},
 };
 
@@ -234,7 +280,10 @@ static const key_spec http_keys[] = {
 };
 
 static const key_spec web_keys[] = {
-    {.key = "listen", .type = T_STR, .offset = CFG(web_listen), .check = check_listen,
+    {.key = "listen",
+     .type = T_STR,
+     .offset = CFG(web_listen),
+     .check = check_listen,
      .def_str = "127.0.0.1:8080"},
 };
 
@@ -242,8 +291,12 @@ static const key_spec web_keys[] = {
  * worker.max_payload_bytes wherever that key sits in the file. */
 static const key_spec top_keys[] = {
     {.key = "redis", .type = T_SECTION, SUB(redis_keys)},
-    {.key = "namespace", .type = T_STR, .flags = F_EMPTY_OK, .offset = CFG(namespace_),
-     .check = check_namespace, .def_str = ""},
+    {.key = "namespace",
+     .type = T_STR,
+     .flags = F_EMPTY_OK,
+     .offset = CFG(namespace_),
+     .check = check_namespace,
+     .def_str = ""},
     {.key = "worker", .type = T_SECTION, SUB(worker_keys), .post = check_worker},
     {.key = "classes", .type = T_CLASSES},
     {.key = "schedule", .type = T_SCHEDULE, .flags = F_LATE},
@@ -257,34 +310,66 @@ static const key_spec top_keys[] = {
 /* Offsets below are into drudge_class_config; defaults come from
  * drudge_class_defaults(). One set_mask bit covers both backoff fields. */
 static const key_spec backoff_keys[] = {
-    {.key = "base", .type = T_SECONDS, .flags = F_POSITIVE, .max = 604800,
+    {.key = "base",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 604800,
      .offset = CLS(backoff_base)},
-    {.key = "cap", .type = T_SECONDS, .flags = F_POSITIVE, .max = 604800,
+    {.key = "cap",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 604800,
      .offset = CLS(backoff_cap)},
 };
 
 static const key_spec class_keys[] = {
-    {.key = "max_attempts", .type = T_INT, .min = 1, .max = 1000, .offset = CLS(max_attempts),
+    {.key = "max_attempts",
+     .type = T_INT,
+     .min = 1,
+     .max = 1000,
+     .offset = CLS(max_attempts),
      .mask = DRUDGE_CLASS_SET_MAX_ATTEMPTS},
-    {.key = "backoff", .type = T_SECTION, SUB(backoff_keys), .post = check_backoff,
+    {.key = "backoff",
+     .type = T_SECTION,
+     SUB(backoff_keys),
+     .post = check_backoff,
      .mask = DRUDGE_CLASS_SET_BACKOFF},
-    {.key = "timeout", .type = T_SECONDS, .flags = F_POSITIVE, .max = 86400,
-     .offset = CLS(timeout), .mask = DRUDGE_CLASS_SET_TIMEOUT},
-    {.key = "isolation", .type = T_ISOLATION, .offset = CLS(isolation),
+    {.key = "timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 86400,
+     .offset = CLS(timeout),
+     .mask = DRUDGE_CLASS_SET_TIMEOUT},
+    {.key = "isolation",
+     .type = T_ISOLATION,
+     .offset = CLS(isolation),
      .mask = DRUDGE_CLASS_SET_ISOLATION},
     {.key = "rate", .type = T_RATE, .max = 1e6, .offset = CLS(rate), .mask = DRUDGE_CLASS_SET_RATE},
-    {.key = "status_ttl", .type = T_LONG, .min = 1, .max = 31536000, .offset = CLS(status_ttl),
+    {.key = "status_ttl",
+     .type = T_LONG,
+     .min = 1,
+     .max = 31536000,
+     .offset = CLS(status_ttl),
      .mask = DRUDGE_CLASS_SET_STATUS_TTL},
-    {.key = "failed_max", .type = T_LONG, .max = 10000000, .offset = CLS(failed_max),
+    {.key = "failed_max",
+     .type = T_LONG,
+     .max = 10000000,
+     .offset = CLS(failed_max),
      .mask = DRUDGE_CLASS_SET_FAILED_MAX},
 };
 
 /* Offsets into drudge_schedule_entry; load_schedule() sets the defaults. */
 static const key_spec schedule_keys[] = {
-    {.key = "name", .type = T_STR, .flags = F_REQUIRED, .offset = SCHED(name),
+    {.key = "name",
+     .type = T_STR,
+     .flags = F_REQUIRED,
+     .offset = SCHED(name),
      .check = check_entry_name},
     {.key = "cron", .type = T_STR, .flags = F_REQUIRED, .offset = SCHED(cron)},
-    {.key = "class", .type = T_STR, .flags = F_REQUIRED, .offset = SCHED(class_name),
+    {.key = "class",
+     .type = T_STR,
+     .flags = F_REQUIRED,
+     .offset = SCHED(class_name),
      .check = check_class_name},
     {.key = "payload", .type = T_JSON, .offset = SCHED(payload)},
     {.key = "timezone", .type = T_STR, .offset = SCHED(timezone), .check = check_timezone},
@@ -392,7 +477,8 @@ static void describe_spec(const key_spec *s, char *out, size_t cap)
 {
     switch (s->type) {
     case T_STR:
-        snprintf(out, cap, (s->flags & F_EMPTY_OK) ? "must be a string" : "must be a non-empty string");
+        snprintf(out, cap,
+                 (s->flags & F_EMPTY_OK) ? "must be a string" : "must be a non-empty string");
         break;
     case T_SECONDS:
         if (s->flags & F_POSITIVE)
@@ -403,32 +489,20 @@ static void describe_spec(const key_spec *s, char *out, size_t cap)
         break;
     case T_INT:
     case T_LONG:
-    case T_SIZE:
-        snprintf(out, cap, "must be an integer from %.0f to %.0f", s->min, s->max);
-        break;
+    case T_SIZE: snprintf(out, cap, "must be an integer from %.0f to %.0f", s->min, s->max); break;
     case T_RATE:
         snprintf(out, cap,
                  "must be a rate such as 20/s, 600/min, 3600/h or a number per second "
                  "(0 = unlimited, at most %g/s)",
                  s->max);
         break;
-    case T_BOOL:
-        snprintf(out, cap, "must be true or false");
-        break;
-    case T_ISOLATION:
-        snprintf(out, cap, "must be fork or inprocess");
-        break;
-    case T_STRLIST:
-        snprintf(out, cap, "must be a list of strings");
-        break;
-    case T_SCHEDULE:
-        snprintf(out, cap, "must be a list of mappings");
-        break;
+    case T_BOOL: snprintf(out, cap, "must be true or false"); break;
+    case T_ISOLATION: snprintf(out, cap, "must be fork or inprocess"); break;
+    case T_STRLIST: snprintf(out, cap, "must be a list of strings"); break;
+    case T_SCHEDULE: snprintf(out, cap, "must be a list of mappings"); break;
     case T_JSON:
     case T_SECTION:
-    case T_CLASSES:
-        snprintf(out, cap, "must be a mapping");
-        break;
+    case T_CLASSES: snprintf(out, cap, "must be a mapping"); break;
     }
 }
 
@@ -446,11 +520,20 @@ static int out_of_memory(load_state *st, size_t line, const char *path)
     return fail(st, line, path, "out of memory");
 }
 
+/* The field at offset in the struct at base (offsets come from the tables). */
+static void *field_at(void *base, size_t offset)
+{
+    return (char *)base + offset;
+}
+
 /* ------------------------------------------------------------------------
  * Walking the document.
  * ---------------------------------------------------------------------- */
 
-static size_t line_of(const yaml_node_t *n) { return n ? n->start_mark.line + 1 : 1; }
+static size_t line_of(const yaml_node_t *n)
+{
+    return n ? n->start_mark.line + 1 : 1;
+}
 
 /* The scalar's text, or NULL if n is not a scalar or the text holds a NUL. */
 static const char *scalar_text(const yaml_node_t *n)
@@ -486,7 +569,8 @@ static void index_path(char *out, size_t cap, const char *parent, size_t i)
 /* The first pair of map whose key is `key`, or NULL. */
 static yaml_node_pair_t *find_pair(load_state *st, yaml_node_t *map, const char *key)
 {
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         const char *k = scalar_text(yaml_document_get_node(st->doc, p->key));
         if (k != NULL && strcmp(k, key) == 0)
             return p;
@@ -514,7 +598,8 @@ static int apply_mapping(load_state *st, yaml_node_t *map, const char *path, con
                          size_t n, void *base, int pass, unsigned *seen_out)
 {
     unsigned seen = 0;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(st->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(st->doc, p->value);
         const char *key = scalar_text(k);
@@ -582,8 +667,8 @@ static int parse_rate(const char *text, double *out)
 static int set_strlist(load_state *st, const key_spec *s, void *base, yaml_node_t *k,
                        yaml_node_t *v, const char *path)
 {
-    char ***field = (char ***)((char *)base + s->offset);
-    size_t *count = (size_t *)((char *)base + s->count_offset);
+    char ***field = field_at(base, s->offset);
+    size_t *count = field_at(base, s->count_offset);
     char **list = NULL;
     size_t n = 0;
     int rc = -1;
@@ -721,15 +806,15 @@ static json_t *node_to_json(load_state *st, yaml_node_t *n, int depth, const cha
         return NULL;
     }
     switch (n->type) {
-    case YAML_SCALAR_NODE:
-        return scalar_to_json(st, n, path);
+    case YAML_SCALAR_NODE: return scalar_to_json(st, n, path);
     case YAML_SEQUENCE_NODE:
         if ((j = json_array()) == NULL)
             goto oom;
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
              it++) {
             index_path(cpath, sizeof cpath, path, (size_t)(it - n->data.sequence.items.start));
-            json_t *child = node_to_json(st, yaml_document_get_node(st->doc, *it), depth + 1, cpath);
+            json_t *child =
+                node_to_json(st, yaml_document_get_node(st->doc, *it), depth + 1, cpath);
             if (child == NULL)
                 goto bad;
             if (json_array_append_new(j, child) < 0)
@@ -739,7 +824,8 @@ static json_t *node_to_json(load_state *st, yaml_node_t *n, int depth, const cha
     case YAML_MAPPING_NODE:
         if ((j = json_object()) == NULL)
             goto oom;
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
             yaml_node_t *k = yaml_document_get_node(st->doc, p->key);
             const char *key = scalar_text(k);
             if (key == NULL) {
@@ -761,9 +847,7 @@ static json_t *node_to_json(load_state *st, yaml_node_t *n, int depth, const cha
             }
         }
         return j;
-    default:
-        fail(st, line_of(n), path, "unexpected YAML node");
-        return NULL;
+    default: fail(st, line_of(n), path, "unexpected YAML node"); return NULL;
     }
 oom:
     out_of_memory(st, line_of(n), path);
@@ -775,7 +859,7 @@ bad:
 static int set_json(load_state *st, const key_spec *s, void *base, yaml_node_t *k, yaml_node_t *v,
                     const char *path)
 {
-    char **field = (char **)((char *)base + s->offset);
+    char **field = field_at(base, s->offset);
     json_t *obj;
     char *text;
 
@@ -786,7 +870,9 @@ static int set_json(load_state *st, const key_spec *s, void *base, yaml_node_t *
     st->payload_nodes = 0;
     if ((obj = node_to_json(st, v, 1, path)) == NULL)
         return -1;
-    text = json_dumps(obj, JSON_COMPACT);
+    /* 15 significant digits (DBL_DIG) print every decimal a person writes
+     * with up to 15 digits as written: 0.1 stays 0.1, not 0.10000000000000001. */
+    text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(obj);
     if (text == NULL)
         return out_of_memory(st, line_of(k), path);
@@ -803,7 +889,7 @@ static int load_schedule(load_state *st, yaml_node_t *k, yaml_node_t *v, const c
 static int set_value(load_state *st, const key_spec *s, void *base, yaml_node_t *k, yaml_node_t *v,
                      const char *path)
 {
-    char *field = (char *)base + s->offset;
+    void *field = field_at(base, s->offset);
     size_t line = (v->type == YAML_SCALAR_NODE && !is_null(v)) ? line_of(v) : line_of(k);
 
     switch (s->type) {
@@ -815,19 +901,15 @@ static int set_value(load_state *st, const key_spec *s, void *base, yaml_node_t 
         if (apply_mapping(st, v, path, s->sub, s->nsub, base, PASS_ALL, NULL) < 0)
             return -1;
         return s->post ? s->post(st, base, v, path) : 0;
-    case T_CLASSES:
-        return load_classes(st, k, v, path);
-    case T_SCHEDULE:
-        return load_schedule(st, k, v, path);
-    case T_STRLIST:
-        return set_strlist(st, s, base, k, v, path);
-    case T_JSON:
-        return set_json(st, s, base, k, v, path);
-    default:
-        break;
+    case T_CLASSES: return load_classes(st, k, v, path);
+    case T_SCHEDULE: return load_schedule(st, k, v, path);
+    case T_STRLIST: return set_strlist(st, s, base, k, v, path);
+    case T_JSON: return set_json(st, s, base, k, v, path);
+    default: break;
     }
 
-    if (v->type != YAML_SCALAR_NODE || (is_null(v) && !(s->type == T_STR && (s->flags & F_EMPTY_OK))))
+    if (v->type != YAML_SCALAR_NODE ||
+        (is_null(v) && !(s->type == T_STR && (s->flags & F_EMPTY_OK))))
         return bad_value(st, s, v, line, path);
     const char *text = is_null(v) ? "" : scalar_text(v);
     if (text == NULL)
@@ -884,8 +966,7 @@ static int set_value(load_state *st, const key_spec *s, void *base, yaml_node_t 
         else
             return bad_value(st, s, v, line, path);
         return 0;
-    default:
-        return fail(st, line, path, "internal error: unhandled key type");
+    default: return fail(st, line, path, "internal error: unhandled key type");
     }
 }
 
@@ -912,7 +993,8 @@ static int check_worker(load_state *st, void *base, yaml_node_t *map, const char
     }
     join_path(kpath, sizeof kpath, path, "heartbeat");
     return fail(st, key_line(st, map, "heartbeat"), kpath,
-                "must be less than worker.dead_after (%g), got %g", cfg->dead_after, cfg->heartbeat);
+                "must be less than worker.dead_after (%g), got %g", cfg->dead_after,
+                cfg->heartbeat);
 }
 
 /* A key left out keeps the library default (base 2, cap 300). */
@@ -975,8 +1057,8 @@ static int load_classes(load_state *st, yaml_node_t *k, yaml_node_t *v, const ch
         if (!is_null(body) && body->type != YAML_MAPPING_NODE) {
             char got[QUOTE_MAX + 16];
             describe_node(body, got, sizeof got);
-            return fail(st, line_of(name_node), cpath, "must be a mapping of class settings, got %s",
-                        got);
+            return fail(st, line_of(name_node), cpath,
+                        "must be a mapping of class settings, got %s", got);
         }
 
         drudge_class_config *grown = realloc(cfg->classes, (cfg->nclasses + 1) * sizeof *grown);
@@ -1063,8 +1145,7 @@ static int load_schedule(load_state *st, yaml_node_t *k, yaml_node_t *v, const c
             return fail(st, line_of(item), ipath,
                         "must be a mapping with name, cron and class, got %s", got);
         }
-        drudge_schedule_entry *grown =
-            realloc(cfg->schedule, (cfg->nschedule + 1) * sizeof *grown);
+        drudge_schedule_entry *grown = realloc(cfg->schedule, (cfg->nschedule + 1) * sizeof *grown);
         if (grown == NULL)
             return out_of_memory(st, line_of(item), ipath);
         cfg->schedule = grown;
@@ -1090,7 +1171,7 @@ static int set_defaults(const key_spec *table, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++) {
         const key_spec *s = &table[i];
-        char *field = (char *)base + s->offset;
+        void *field = field_at(base, s->offset);
         switch (s->type) {
         case T_STR:
         case T_JSON:
@@ -1098,21 +1179,13 @@ static int set_defaults(const key_spec *table, size_t n, void *base)
                 return -1;
             break;
         case T_SECONDS:
-        case T_RATE:
-            *(double *)field = s->def_num;
-            break;
+        case T_RATE: *(double *)field = s->def_num; break;
         case T_INT:
-        case T_BOOL:
-            *(int *)field = (int)s->def_num;
-            break;
-        case T_LONG:
-            *(long *)field = (long)s->def_num;
-            break;
-        case T_SIZE:
-            *(size_t *)field = (size_t)s->def_num;
-            break;
+        case T_BOOL: *(int *)field = (int)s->def_num; break;
+        case T_LONG: *(long *)field = (long)s->def_num; break;
+        case T_SIZE: *(size_t *)field = (size_t)s->def_num; break;
         case T_STRLIST: {
-            size_t *count = (size_t *)((char *)base + s->count_offset);
+            size_t *count = field_at(base, s->count_offset);
             size_t want = 0;
             while (s->def_list != NULL && s->def_list[want] != NULL)
                 want++;
@@ -1131,8 +1204,7 @@ static int set_defaults(const key_spec *table, size_t n, void *base)
             break;
         case T_ISOLATION:
         case T_CLASSES:
-        case T_SCHEDULE:
-            break;
+        case T_SCHEDULE: break;
         }
     }
     return 0;
@@ -1142,13 +1214,13 @@ static void release_fields(const key_spec *table, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++) {
         const key_spec *s = &table[i];
-        char *field = (char *)base + s->offset;
+        void *field = field_at(base, s->offset);
         if (s->type == T_STR || s->type == T_JSON) {
             free(*(char **)field);
             *(char **)field = NULL;
         } else if (s->type == T_STRLIST) {
             char **list = *(char ***)field;
-            size_t *count = (size_t *)((char *)base + s->count_offset);
+            size_t *count = field_at(base, s->count_offset);
             for (size_t j = 0; list != NULL && j < *count; j++)
                 free(list[j]);
             free(list);
@@ -1203,19 +1275,13 @@ static size_t field_size(value_type t)
 {
     switch (t) {
     case T_SECONDS:
-    case T_RATE:
-        return sizeof(double);
+    case T_RATE: return sizeof(double);
     case T_INT:
-    case T_BOOL:
-        return sizeof(int);
-    case T_LONG:
-        return sizeof(long);
-    case T_SIZE:
-        return sizeof(size_t);
-    case T_ISOLATION:
-        return sizeof(drudge_isolation);
-    default:
-        return 0; /* not a plain value (never in class_keys) */
+    case T_BOOL: return sizeof(int);
+    case T_LONG: return sizeof(long);
+    case T_SIZE: return sizeof(size_t);
+    case T_ISOLATION: return sizeof(drudge_isolation);
+    default: return 0; /* not a plain value (never in class_keys) */
     }
 }
 
@@ -1265,15 +1331,18 @@ static int syntax_error(load_state *st, const yaml_parser_t *parser, size_t len)
 {
     const char *problem = parser->problem ? parser->problem : "unknown error";
     switch (parser->error) {
-    case YAML_MEMORY_ERROR:
-        return fail(st, 1, NULL, "out of memory while parsing YAML");
+    case YAML_MEMORY_ERROR: return fail(st, 1, NULL, "out of memory while parsing YAML");
     case YAML_READER_ERROR:
         return fail(st, line_at_offset(st->text, len, parser->problem_offset), NULL,
                     "invalid input: %s at byte %zu", problem, parser->problem_offset);
     default:
+        if (parser->context != NULL && parser->context_mark.line != parser->problem_mark.line)
+            return fail(st, parser->problem_mark.line + 1, NULL,
+                        "invalid YAML: %s (%s started at line %zu)", problem, parser->context,
+                        parser->context_mark.line + 1);
         if (parser->context != NULL)
-            return fail(st, parser->problem_mark.line + 1, NULL, "invalid YAML: %s (%s)",
-                        problem, parser->context);
+            return fail(st, parser->problem_mark.line + 1, NULL, "invalid YAML: %s (%s)", problem,
+                        parser->context);
         return fail(st, parser->problem_mark.line + 1, NULL, "invalid YAML: %s", problem);
     }
 }

@@ -151,19 +151,20 @@ static void recover_worker(drudge_worker *w, const char *dead_id)
             snprintf(failed_max, sizeof failed_max, "%ld", cc.failed_max);
             for (size_t i = jobs->elements; i-- > 0;) {
                 redisReply *e = jobs->element[i];
+                const char *was_running = i == 0 ? "1" : "0"; /* the head is the one it ran */
                 char id[DRUDGE_ID_MAX + 1], why[256], skey[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
                 json_t *obj = json_loadb(e->str, e->len, 0, NULL);
                 if (drudge_job_id(e->str, e->len, obj, id, why, sizeof why) < 0)
                     drudge_job_id(e->str, e->len, NULL, id, why, sizeof why);
                 json_decref(obj);
                 drudge__key_status(&k, id, skey, sizeof skey);
-                const char *rargv[10] = {pkey, k.queue, skey, k.failed, k.stats, e->str,
+                const char *rargv[11] = {pkey, k.queue, skey, k.failed, k.stats, e->str,
                                          max_attempts, "worker died while running this job", ttl,
-                                         failed_max};
-                size_t lens[10];
-                for (int j = 0; j < 10; j++)
+                                         failed_max, was_running};
+                size_t lens[11];
+                for (int j = 0; j < 11; j++)
                     lens[j] = j == 5 ? e->len : strlen(rargv[j]);
-                redisReply *q = drudge__conn_eval(&w->hk_conn, &drudge__script_recover, 5, 10,
+                redisReply *q = drudge__conn_eval(&w->hk_conn, &drudge__script_recover, 5, 11,
                                                   rargv, lens);
                 if (q == NULL) {
                     ok = 0;
@@ -319,6 +320,61 @@ static void enforce_deadlines(drudge_worker *w)
     }
 }
 
+#define MARK_AFTER_MS 50      /* an in-process job is shown running after this */
+#define RECHECK_MS 1000       /* then its cancel flag is re-read this often */
+
+/* Mark the current in-process job running once it has run MARK_AFTER_MS,
+ * and keep reading its cancel flag while it runs. Returns ms until this
+ * needs doing again (-1: nothing running). */
+static int64_t watch_running(drudge_worker *w)
+{
+    if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
+        return -1;
+    int64_t now = drudge__mono_ms();
+    pthread_mutex_lock(&w->mu);
+    if (!w->cur_id[0]) {
+        pthread_mutex_unlock(&w->mu);
+        return -1;
+    }
+    int64_t age = now - w->cur_started_mono;
+    int64_t due = w->cur_last_mark_mono ? w->cur_last_mark_mono + RECHECK_MS
+                                        : w->cur_started_mono + MARK_AFTER_MS;
+    if (now < due) {
+        pthread_mutex_unlock(&w->mu);
+        return due - now;
+    }
+    /* copy what the mark needs: the job loop may finish the job meanwhile */
+    size_t len = w->cur_payload_len;
+    char *payload = malloc(len + 1);
+    char status_key[sizeof w->cur_status_key];
+    if (payload)
+        memcpy(payload, w->cur_payload, len);
+    snprintf(status_key, sizeof status_key, "%s", w->cur_status_key);
+    w->cur_last_mark_mono = now;
+    pthread_mutex_unlock(&w->mu);
+    if (payload == NULL || hk_ready(w) < 0) {
+        free(payload);
+        return RECHECK_MS;
+    }
+    char ran[24];
+    snprintf(ran, sizeof ran, "%lld", (long long)age);
+    const char *argv[7] = {w->processing_key, status_key, payload, w->id, ran, "", ""};
+    size_t lens[7] = {strlen(argv[0]), strlen(argv[1]), len, strlen(w->id), strlen(ran), 0, 0};
+    redisReply *r = drudge__conn_eval(&w->hk_conn, &drudge__script_mark_running, 2, 7, argv, lens);
+    free(payload);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        pthread_mutex_lock(&w->mu);
+        if (r->element[0]->integer > 0 && strcmp(w->cur_status_key, status_key) == 0)
+            w->cur_attempt = (int)r->element[0]->integer;
+        pthread_mutex_unlock(&w->mu);
+        if (r->element[1]->integer)
+            atomic_store(&w->cur_cancel, 1);
+    }
+    if (r)
+        freeReplyObject(r);
+    return RECHECK_MS;
+}
+
 static void *supervisor_main(void *arg)
 {
     drudge_worker *w = arg;
@@ -342,19 +398,26 @@ static void *supervisor_main(void *arg)
             next_hb = drudge__mono_ms() + hb_ms;
         }
         enforce_deadlines(w);
+        int64_t watch = watch_running(w);
         now = drudge__mono_ms();
         int64_t wake = next_hb < next_promote ? next_hb : next_promote;
         int timeout = (int)(wake - now);
         if (timeout < 0)
             timeout = 0;
+        if (watch >= 0 && watch < timeout)
+            timeout = (int)watch;
         if (drudge__stop_signals && timeout > 200)
             timeout = 200; /* draining: watch the deadline closely */
+        /* idle or between jobs: the job loop wakes us when a job starts */
+        if (watch < 0 && timeout > MARK_AFTER_MS)
+            atomic_store(&w->supervisor_dozing, 1);
         struct pollfd p = {.fd = w->wake_pipe[0], .events = POLLIN};
         if (poll(&p, 1, timeout) > 0) {
             char buf[64];
             while (read(w->wake_pipe[0], buf, sizeof buf) > 0) {
             }
         }
+        atomic_store(&w->supervisor_dozing, 0);
     }
     return NULL;
 }

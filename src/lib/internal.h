@@ -97,11 +97,14 @@ int drudge__conn_set_timeout(drudge_conn *c, double seconds);
 extern drudge_script drudge__script_push;
 extern drudge_script drudge__script_start;
 extern drudge_script drudge__script_ack_fetch;
-extern drudge_script drudge__script_progress;
+extern drudge_script drudge__script_mark_running;
 extern drudge_script drudge__script_promote;
 extern drudge_script drudge__script_recover;
 extern drudge_script drudge__script_requeue;
 extern drudge_script drudge__script_heartbeat;
+extern drudge_script drudge__script_failed_retry;  /* admin.c */
+extern drudge_script drudge__script_failed_delete; /* admin.c */
+extern drudge_script drudge__script_cancel;        /* admin.c */
 extern drudge_script *const drudge__scripts[];
 extern const size_t drudge__nscripts;
 

@@ -23,6 +23,7 @@ typedef struct drudge_worker {
     int64_t started_mono;
 
     drudge_conn conn;             /* the job loop's connection */
+    double avg_run_us;            /* moving average of handler time, for prefetch */
 
     /* Supervisor thread (housekeep.c) with its own connection. */
     pthread_t supervisor;
@@ -34,9 +35,16 @@ typedef struct drudge_worker {
     /* Shared between the threads, under mu. */
     pthread_mutex_t mu;
     char cur_id[DRUDGE_ID_MAX + 1];   /* "" when idle */
+    const char *cur_payload;          /* borrowed from the job loop while cur_id is set */
+    size_t cur_payload_len;
+    char cur_status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
     int64_t cur_started_mono;
     int64_t cur_deadline_mono;
+    int64_t cur_last_mark_mono;       /* 0: not marked running yet */
+    int cur_attempt;                  /* known once marked */
     long jobs_done;
+    atomic_int cur_cancel;            /* cancel requested for the current job */
+    atomic_int supervisor_dozing;     /* asleep for long: wake it when a job starts */
     atomic_int exiting;               /* job loop finished; supervisor ends */
     atomic_int recycle;               /* set by the supervisor (RSS) */
     atomic_long rss_kb;

@@ -17,10 +17,21 @@
  *   the head, attempt not spent, class paused by the circuit breaker).
  *   Only after that is the job removed from the processing list.
  *
- * So a busy worker makes one round trip per job: ack_fetch, with the start
- * write for the job it got pipelined behind it (its reply is read with the
- * next ack). Every write is guarded by LREM on the processing list, so an
- * ack resent after a lost connection cannot count twice.
+ * So a busy worker makes one round trip per batch: ack_fetch records the
+ * outcomes of the jobs it ran and moves the next ones into its processing
+ * list. While jobs are short (under ~2 ms on average) it takes up to
+ * `worker.prefetch` jobs at once, holding at most ~2 ms of work, so other
+ * workers are not starved; slow jobs are taken one at a time. Every ack is
+ * guarded by LREM on the processing list, so an ack resent after a lost
+ * connection cannot count twice.
+ *
+ * A job is marked `running` (and its attempt counted) when it reports
+ * progress, asks for its attempt number, runs longer than 50 ms (the
+ * supervisor thread marks it), or at once in fork isolation; a job that is
+ * over before any of that goes from queued to done in one write, its
+ * attempt counted by the ack. Housekeeping counts the attempt of a job a
+ * dead worker was running if nothing had counted it, so a poison pill still
+ * ends in the failed list.
  *
  * Signals (SIGTERM, SIGINT, SIGQUIT, SIGHUP) stop the taking of jobs; the
  * current job finishes within drain_timeout, else it is stopped and given
@@ -69,27 +80,75 @@ const char *drudge__state_name(drudge_state s)
 
 struct drudge_ctx {
     drudge_worker *w;
+    const char *payload;
+    size_t payload_len;
     const char *status_key;
-    int attempt;                /* 0 until the start reply was read */
+    int64_t started_mono;
     int in_child;               /* fork isolation: report through report_fd */
     int report_fd;
+    int marked;                 /* marked running on the job loop's connection */
+    int attempt;                /* known once marked */
     int64_t deadline_ms;        /* unix ms */
     int64_t deadline_mono;
     int64_t last_progress_mono;
-    int pending_progress;       /* progress replies not yet read */
+    int pending;                /* mark replies not yet read */
     int cancelled;
     char *result;
     char error[ERROR_MAX + 1];
     int64_t retry_after_ms;
-    int start_pending;          /* the start reply is still to be read */
 };
 
-static void read_start_reply(drudge_ctx *ctx);
+/* Read the replies of marks sent without waiting. */
+static void read_pending(drudge_ctx *ctx)
+{
+    while (ctx->pending > 0) {
+        ctx->pending--;
+        redisReply *r = drudge__conn_read(&ctx->w->conn);
+        if (r == NULL) {
+            ctx->pending = 0;
+            return;
+        }
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+            if (r->element[0]->integer > 0)
+                ctx->attempt = (int)r->element[0]->integer;
+            if (r->element[1]->integer)
+                ctx->cancelled = 1;
+        }
+        freeReplyObject(r);
+    }
+}
+
+/* Mark the job running (counting its attempt) with optional progress and
+ * message; sent without waiting for the reply unless `wait`. */
+static void send_mark(drudge_ctx *ctx, const char *pct, const char *msg, int wait)
+{
+    drudge_worker *w = ctx->w;
+    char ran[24];
+    snprintf(ran, sizeof ran, "%lld", (long long)(drudge__mono_ms() - ctx->started_mono));
+    const char *argv[7] = {w->processing_key, ctx->status_key, ctx->payload, w->id, ran, pct, msg};
+    size_t lens[7] = {strlen(argv[0]), strlen(argv[1]), ctx->payload_len, strlen(w->id),
+                      strlen(ran), strlen(pct), strlen(msg)};
+    if (drudge__conn_append_eval(&w->conn, &drudge__script_mark_running, 2, 7, argv, lens) < 0)
+        return;
+    ctx->pending++;
+    ctx->marked = 1;
+    int done = 0;
+    while (!done && w->conn.ctx)
+        if (redisBufferWrite(w->conn.ctx, &done) != REDIS_OK)
+            drudge__conn_drop(&w->conn);
+    if (wait)
+        read_pending(ctx);
+}
 
 int drudge_ctx_attempt(drudge_ctx *ctx)
 {
-    if (ctx->start_pending)
-        read_start_reply(ctx);
+    if (!ctx->in_child && ctx->attempt <= 0) {
+        pthread_mutex_lock(&ctx->w->mu);
+        ctx->attempt = ctx->w->cur_attempt;
+        pthread_mutex_unlock(&ctx->w->mu);
+        if (ctx->attempt <= 0)
+            send_mark(ctx, "", "", 1);
+    }
     return ctx->attempt > 0 ? ctx->attempt : 1;
 }
 
@@ -99,6 +158,8 @@ int drudge_ctx_cancelled(drudge_ctx *ctx)
 {
     if (drudge__stop_signals > 0 || drudge__mono_ms() > ctx->deadline_mono)
         return 1;
+    if (!ctx->in_child && atomic_load(&ctx->w->cur_cancel))
+        ctx->cancelled = 1;
     return ctx->cancelled;
 }
 
@@ -145,20 +206,6 @@ static int write_frame(int fd, char type, const char *data, uint32_t len)
     return 0;
 }
 
-static void send_progress(drudge_worker *w, drudge_ctx *ctx, const char *pct, const char *msg)
-{
-    const char *argv[3] = {ctx->status_key, pct, msg};
-    if (drudge__conn_append_eval(&w->conn, &drudge__script_progress, 1, 3, argv, NULL) == 0)
-        ctx->pending_progress++;
-    else
-        return;
-    /* Flush now so a browser sees it while the job runs. */
-    int done = 0;
-    while (!done && w->conn.ctx)
-        if (redisBufferWrite(w->conn.ctx, &done) != REDIS_OK)
-            drudge__conn_drop(&w->conn);
-}
-
 void drudge_ctx_progress(drudge_ctx *ctx, int percent, const char *message)
 {
     int64_t now = drudge__mono_ms();
@@ -174,7 +221,7 @@ void drudge_ctx_progress(drudge_ctx *ctx, int percent, const char *message)
     if (message) {
         snprintf(msg, sizeof msg, "%s", message);
         for (char *p = msg; *p; p++)
-            if (*p == '\n' || *p == '\r')
+            if (*p == '\n' || *p == '\r' || *p == '\t')
                 *p = ' ';
     }
     if (ctx->in_child) {
@@ -185,7 +232,7 @@ void drudge_ctx_progress(drudge_ctx *ctx, int percent, const char *message)
                         (uint32_t)((size_t)n < sizeof frame ? (size_t)n : sizeof frame - 1));
         return;
     }
-    send_progress(ctx->w, ctx, pct, msg);
+    send_mark(ctx, pct, msg, 0);
 }
 
 /* ---- signals ---- */
@@ -245,20 +292,29 @@ static void nap(drudge_worker *w, int64_t ms)
     drain_fd(w->main_pipe[0]);
 }
 
-/* ---- the loop ---- */
+/* ---- jobs held by the loop ---- */
+
+#define PREFETCH_MAX 32
 
 typedef struct job_slot {
     char *payload;
     size_t len;
     char id[DRUDGE_ID_MAX + 1];
     char status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
-    /* outcome, once the handler ran */
-    int finished;
+    int finished;               /* the outcome below is ready to ack */
     const char *outcome;        /* ack_fetch outcome word */
     char *text;                 /* result (done) or error; owned */
-    int64_t run_ms;
-    int64_t retry_delay_ms;
+    char run_ms[24];
+    char delay_ms[24];
+    int marked_attempt;         /* > 0: marked running when fetched */
 } job_slot;
+
+/* The jobs fetched by one ack_fetch call, run in order. */
+typedef struct batch {
+    job_slot slot[PREFETCH_MAX];
+    int n;                      /* slots in use */
+    int next;                   /* next slot to run */
+} batch;
 
 static void slot_clear(job_slot *s)
 {
@@ -267,39 +323,68 @@ static void slot_clear(job_slot *s)
     memset(s, 0, sizeof *s);
 }
 
-static void read_start_reply(drudge_ctx *ctx)
+static void batch_clear(batch *b)
 {
-    ctx->start_pending = 0;
-    redisReply *r = drudge__conn_read(&ctx->w->conn);
-    if (r && r->type == REDIS_REPLY_INTEGER)
-        ctx->attempt = (int)r->integer;
-    if (r)
-        freeReplyObject(r);
+    for (int i = 0; i < b->n; i++)
+        slot_clear(&b->slot[i]);
+    b->n = b->next = 0;
 }
 
-static void read_pending(drudge_ctx *ctx)
+static int slot_take(job_slot *s, const char *bytes, size_t len)
 {
-    if (ctx->start_pending)
-        read_start_reply(ctx);
-    while (ctx->pending_progress > 0) {
-        ctx->pending_progress--;
-        redisReply *r = drudge__conn_read(&ctx->w->conn);
-        if (r == NULL)
-            break;
-        freeReplyObject(r);
+    s->payload = malloc(len + 1);
+    if (s->payload == NULL)
+        return -1;
+    memcpy(s->payload, bytes, len);
+    s->payload[len] = '\0';
+    s->len = len;
+    return 0;
+}
+
+/* The id and status key of a fetched job; a payload whose id is unusable
+ * is known by the hash of its bytes (and will fail with a clear error). */
+static json_t *slot_identify(drudge_worker *w, job_slot *s, char *why, size_t whycap)
+{
+    json_t *obj = drudge_payload_parse(s->payload, s->len, w->cfg->max_payload_bytes, why, whycap);
+    if (obj && drudge_job_id(s->payload, s->len, obj, s->id, why, whycap) < 0) {
+        json_decref(obj);
+        obj = NULL;
     }
-    ctx->pending_progress = 0;
+    if (obj == NULL) {
+        json_t *empty = json_object();
+        char ignored[8];
+        drudge_job_id(s->payload, s->len, empty, s->id, ignored, sizeof ignored);
+        json_decref(empty);
+    }
+    drudge__key_status(&w->keys, s->id, s->status_key, sizeof s->status_key);
+    return obj;
 }
 
-static void set_current(drudge_worker *w, const char *id, int64_t deadline_mono)
+static void set_current(drudge_worker *w, const job_slot *s, int64_t deadline_mono, int attempt)
 {
     pthread_mutex_lock(&w->mu);
-    snprintf(w->cur_id, sizeof w->cur_id, "%s", id ? id : "");
-    w->cur_started_mono = id ? drudge__mono_ms() : 0;
-    w->cur_deadline_mono = deadline_mono;
-    if (!id)
+    if (s) {
+        snprintf(w->cur_id, sizeof w->cur_id, "%s", s->id);
+        snprintf(w->cur_status_key, sizeof w->cur_status_key, "%s", s->status_key);
+        w->cur_payload = s->payload;
+        w->cur_payload_len = s->len;
+        w->cur_started_mono = drudge__mono_ms();
+        w->cur_last_mark_mono = attempt > 0 ? w->cur_started_mono : 0;
+        w->cur_attempt = attempt;
+        atomic_store(&w->cur_cancel, 0);
+    } else {
+        w->cur_id[0] = '\0';
+        w->cur_payload = NULL;
+        w->cur_started_mono = 0;
         w->jobs_done++;
+    }
+    w->cur_deadline_mono = deadline_mono;
     pthread_mutex_unlock(&w->mu);
+    /* a dozing supervisor must start watching this job */
+    if (s && atomic_exchange(&w->supervisor_dozing, 0)) {
+        ssize_t n = write(w->wake_pipe[1], "j", 1);
+        (void)n;
+    }
 }
 
 /* Run the handler in a forked child; fill ctx->error / result and return the
@@ -329,6 +414,8 @@ static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge
         close(fds[0]);
         if (w->conn.ctx)
             close(w->conn.ctx->fd);
+        if (w->hk_conn.ctx)
+            close(w->hk_conn.ctx->fd);
         ctx->in_child = 1;
         ctx->report_fd = fds[1];
         drudge_outcome o;
@@ -337,9 +424,9 @@ static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge
                                  ctx->error[0] ? ctx->error : "sandbox set-up failed");
         else
             o = w->def->handler(ctx, job, w->def->userdata);
-        char ob = (char)('0' + (int)o);
         char ra[32];
-        int n = snprintf(ra, sizeof ra, "%c%lld", ob, (long long)ctx->retry_after_ms);
+        int n = snprintf(ra, sizeof ra, "%c%lld", (char)('0' + (int)o),
+                         (long long)ctx->retry_after_ms);
         if (ctx->result)
             write_frame(fds[1], MSG_RESULT, ctx->result, (uint32_t)strlen(ctx->result));
         if (ctx->error[0])
@@ -379,7 +466,6 @@ static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge
             drain_fd(w->main_pipe[0]);
         if (!(p[0].revents & (POLLIN | POLLHUP)))
             continue;
-        /* read one chunk of the frame stream */
         char buf[4096];
         ssize_t n = read(fds[0], buf, sizeof buf);
         if (n < 0 && errno == EINTR)
@@ -389,17 +475,12 @@ static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge
         for (ssize_t i = 0; i < n;) {
             if (hlen < 5) {
                 hdr[hlen++] = buf[i++];
-                if (hlen == 5) {
-                    memcpy(&blen, hdr + 1, 4);
-                    if (blen > 16u << 20)
-                        goto protocol_error;
-                    body = malloc(blen + 1);
-                    if (body == NULL)
-                        goto protocol_error;
-                    bgot = 0;
-                }
-                if (hlen < 5 || blen > 0)
+                if (hlen < 5)
                     continue;
+                memcpy(&blen, hdr + 1, 4);
+                if (blen > 16u << 20 || (body = malloc(blen + 1)) == NULL)
+                    goto protocol_error;
+                bgot = 0;
             }
             size_t take = (size_t)(n - i) < blen - bgot ? (size_t)(n - i) : blen - bgot;
             memcpy(body + bgot, buf + i, take);
@@ -408,33 +489,22 @@ static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge
             if (bgot < blen)
                 continue;
             body[blen] = '\0';
-            switch (hdr[0]) {
-            case MSG_PROGRESS: {
+            if (hdr[0] == MSG_PROGRESS) {
                 char *tab = strchr(body, '\t');
                 if (tab) {
                     *tab = '\0';
-                    send_progress(w, ctx, body, tab + 1);
+                    send_mark(ctx, body, tab + 1, 0);
                 }
-                break;
-            }
-            case MSG_RESULT:
+            } else if (hdr[0] == MSG_RESULT) {
                 free(ctx->result);
                 ctx->result = body;
                 body = NULL;
-                break;
-            case MSG_ERROR:
+            } else if (hdr[0] == MSG_ERROR) {
                 snprintf(ctx->error, sizeof ctx->error, "%s", body);
-                break;
-            case MSG_OUTCOME:
-                if (blen >= 1 && body[0] >= '0' && body[0] <= '3') {
-                    o = (drudge_outcome)(body[0] - '0');
-                    long long ra = 0;
-                    if (blen > 1)
-                        ra = strtoll(body + 1, NULL, 10);
-                    ctx->retry_after_ms = ra;
-                    have_outcome = 1;
-                }
-                break;
+            } else if (hdr[0] == MSG_OUTCOME && blen >= 1 && body[0] >= '0' && body[0] <= '3') {
+                o = (drudge_outcome)(body[0] - '0');
+                ctx->retry_after_ms = blen > 1 ? strtoll(body + 1, NULL, 10) : 0;
+                have_outcome = 1;
             }
             free(body);
             body = NULL;
@@ -457,74 +527,60 @@ reap:
     }
     if (killed_for == 1)
         return drudge_ctx_error(ctx, DRUDGE_RETRY, "timed out after %.0f s", w->cls.timeout);
-    if (WIFSIGNALED(st))
-        return drudge_ctx_error(ctx, DRUDGE_RETRY, "worker child killed by %s",
-                                sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "signal");
+    if (WIFSIGNALED(st)) {
+        const char *name = sigabbrev_np(WTERMSIG(st));
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "worker child killed by SIG%s",
+                                name ? name : "?");
+    }
     if (!have_outcome || (WIFEXITED(st) && WEXITSTATUS(st) != 0))
-        return drudge_ctx_error(ctx, DRUDGE_RETRY, "worker child exited with status %d without a result",
+        return drudge_ctx_error(ctx, DRUDGE_RETRY,
+                                "worker child exited with status %d without a result",
                                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     return o;
 }
 
-/* Parse, start and run one job; leave the outcome in the slot. */
-static void run_job(drudge_worker *w, job_slot *s, int start_sent)
+/* Run one fetched job and leave its outcome in the slot. `attempt` > 0 when
+ * the job was already marked running (fork isolation, blocking pop). */
+static void run_job(drudge_worker *w, job_slot *s, int attempt)
 {
     char why[DRUDGE_ERRSTR_MAX] = "";
-    json_t *obj = drudge_payload_parse(s->payload, s->len, w->cfg->max_payload_bytes, why, sizeof why);
-    if (obj == NULL || drudge_job_id(s->payload, s->len, obj, s->id, why, sizeof why) < 0)
-        drudge_job_id(s->payload, s->len, json_object(), s->id, why, sizeof why); /* by hash */
-    drudge__key_status(&w->keys, s->id, s->status_key, sizeof s->status_key);
-
+    json_t *obj = s->status_key[0] ? drudge_payload_parse(s->payload, s->len,
+                                                          w->cfg->max_payload_bytes, why, sizeof why)
+                                   : slot_identify(w, s, why, sizeof why);
+    if (obj && !json_is_object(obj)) {
+        json_decref(obj);
+        obj = NULL;
+    }
     drudge_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.w = w;
+    ctx.payload = s->payload;
+    ctx.payload_len = s->len;
     ctx.status_key = s->status_key;
-    ctx.deadline_mono = drudge__mono_ms() + (int64_t)(w->cls.timeout * 1000);
+    ctx.attempt = attempt;
+    ctx.marked = attempt > 0;
+    ctx.started_mono = drudge__mono_ms();
+    ctx.deadline_mono = ctx.started_mono + (int64_t)(w->cls.timeout * 1000);
     ctx.deadline_ms = drudge__now_ms() + (int64_t)(w->cls.timeout * 1000);
-
-    if (!start_sent) {
-        const char *argv[8] = {s->status_key, w->keys.queue, w->processing_key, w->keys.paused,
-                               w->keys.rate, w->id, s->payload, "0"};
-        size_t lens[8];
-        for (int i = 0; i < 8; i++)
-            lens[i] = i == 6 ? s->len : strlen(argv[i]);
-        const char *rargv[9];
-        size_t rlens[9];
-        memcpy(rargv, argv, sizeof argv);
-        memcpy(rlens, lens, sizeof lens);
-        rargv[8] = "0";
-        rlens[8] = 1;
-        if (drudge__conn_append_eval(&w->conn, &drudge__script_start, 5, 9, rargv, rlens) == 0) {
-            ctx.start_pending = 1;
-            int done = 0;
-            while (!done && w->conn.ctx)
-                if (redisBufferWrite(w->conn.ctx, &done) != REDIS_OK)
-                    drudge__conn_drop(&w->conn);
-        }
-    } else {
-        ctx.attempt = start_sent;
-    }
-    set_current(w, s->id, ctx.deadline_mono);
+    set_current(w, s, ctx.deadline_mono, attempt);
 
     drudge_outcome o;
     int requeue = 0;
-    int64_t t0 = drudge__mono_ms();
     if (obj == NULL) {
-        o = drudge_ctx_error(&ctx, DRUDGE_FAIL, "%s", why);
+        o = drudge_ctx_error(&ctx, DRUDGE_FAIL, "%s", why[0] ? why : "invalid payload");
     } else {
         drudge_job job = {s->id, w->cls.name, s->payload, s->len, obj};
-        if (w->cls.isolation == DRUDGE_ISOLATION_FORK) {
-            if (ctx.start_pending)
-                read_start_reply(&ctx);
+        if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
             o = run_forked(w, &ctx, &job, &requeue);
-        } else {
+        else
             o = w->def->handler(&ctx, &job, w->def->userdata);
-        }
     }
-    s->run_ms = drudge__mono_ms() - t0;
+    int64_t run_ms = drudge__mono_ms() - ctx.started_mono;
     read_pending(&ctx);
     json_decref(obj);
 
+    snprintf(s->run_ms, sizeof s->run_ms, "%lld", (long long)run_ms);
+    snprintf(s->delay_ms, sizeof s->delay_ms, "0");
     s->finished = 1;
     if (requeue) {
         s->outcome = "requeue";
@@ -539,14 +595,22 @@ static void run_job(drudge_worker *w, job_slot *s, int start_sent)
         if (!ctx.error[0])
             snprintf(ctx.error, sizeof ctx.error, "handler returned %s", drudge_outcome_name(o));
         s->text = strdup(ctx.error);
-        if (o == DRUDGE_RETRY)
-            s->retry_delay_ms = ctx.retry_after_ms > 0
-                                    ? ctx.retry_after_ms
-                                    : drudge__backoff_ms(w->cls.backoff_base, w->cls.backoff_cap,
-                                                         ctx.attempt > 0 ? ctx.attempt : 1,
-                                                         drudge__random());
+        if (o == DRUDGE_RETRY) {
+            int64_t delay = ctx.retry_after_ms;
+            if (delay <= 0) {
+                /* which attempt this was decides the backoff: ask (and mark)
+                 * if nothing told us yet - retries are the rare path */
+                int a = ctx.in_child ? attempt : drudge_ctx_attempt(&ctx);
+                delay = drudge__backoff_ms(w->cls.backoff_base, w->cls.backoff_cap, a > 0 ? a : 1,
+                                           drudge__random());
+            }
+            snprintf(s->delay_ms, sizeof s->delay_ms, "%lld", (long long)delay);
+        }
     }
     free(ctx.result);
+    set_current(w, NULL, 0, 0);
+    /* a short job's running time feeds the prefetch size */
+    w->avg_run_us = w->avg_run_us * 0.9 + (double)run_ms * 1000.0 * 0.1;
 }
 
 /* Why the loop should stop taking jobs, or NULL. */
@@ -564,71 +628,119 @@ static const char *stop_reason(drudge_worker *w)
     return NULL;
 }
 
+/* How many jobs to take at once. Prefetching only pays, and is only fair to
+ * other workers, while jobs are short: hold at most ~2 ms of work. */
+static int prefetch_count(drudge_worker *w)
+{
+    if (w->cls.isolation == DRUDGE_ISOLATION_FORK || w->cfg->prefetch <= 1)
+        return 1;
+    long k = w->avg_run_us < 1 ? PREFETCH_MAX : (long)(2000.0 / w->avg_run_us);
+    if (k > w->cfg->prefetch)
+        k = w->cfg->prefetch;
+    if (k > PREFETCH_MAX)
+        k = PREFETCH_MAX;
+    if (w->cfg->max_jobs > 0 && k > w->cfg->max_jobs - w->jobs_done)
+        k = w->cfg->max_jobs - w->jobs_done;
+    return k < 1 ? 1 : (int)k;
+}
+
 typedef struct fetch_result {
-    enum { F_NONE, F_JOB, F_EMPTY, F_PAUSED, F_WAIT } kind;
+    enum { F_NONE, F_JOBS, F_EMPTY, F_PAUSED, F_WAIT } kind;
     int64_t ms;
 } fetch_result;
 
-/* Send ack (if slot finished) and/or fetch; on a job, moves it into slot. */
-static int ack_fetch(drudge_worker *w, job_slot *s, int fetch, fetch_result *fr)
+#define ACK_FIXED_KEYS 8
+#define ACK_FIXED_ARGS 10
+#define ACK_ARGS_PER_JOB 6
+
+/* Ack every finished job in the batch and take up to `want` new ones (0:
+ * ack only). Returns 0, -1 on a lost connection, -2 on a script error. */
+static int ack_fetch(drudge_worker *w, batch *b, int want, fetch_result *fr)
 {
-    char run_ms[24], max_attempts[16], delay[24], ttl[24], failed_max[24], rate[32], bbase[24],
-        bcap[24], probe[24];
-    snprintf(run_ms, sizeof run_ms, "%lld", (long long)s->run_ms);
+    char want_s[16], max_attempts[16], ttl[24], failed_max[24], rate[32], probe[24], nacks[16];
+    int n = 0;
+    for (int i = 0; i < b->n; i++)
+        n += b->slot[i].finished;
+    snprintf(want_s, sizeof want_s, "%d", want);
     snprintf(max_attempts, sizeof max_attempts, "%d", w->cls.max_attempts);
-    snprintf(delay, sizeof delay, "%lld", (long long)s->retry_delay_ms);
     snprintf(ttl, sizeof ttl, "%ld", w->cls.status_ttl);
     snprintf(failed_max, sizeof failed_max, "%ld", w->cls.failed_max);
     snprintf(rate, sizeof rate, "%.6f", w->cls.rate);
-    snprintf(bbase, sizeof bbase, "%d", 5000);
-    snprintf(bcap, sizeof bcap, "%d", 300000);
     snprintf(probe, sizeof probe, "%lld", (long long)(w->cls.timeout * 1000) + 5000);
-    const char *mode = s->finished ? (fetch ? "ackfetch" : "ack") : "fetch";
-    const char *argv[22] = {w->keys.queue, w->processing_key, s->finished ? s->status_key : "",
-                            w->keys.stats, w->keys.delayed, w->keys.failed, w->keys.paused,
-                            w->keys.rate, w->keys.breaker,
-                            mode, s->finished ? s->payload : "", s->finished ? s->outcome : "",
-                            s->text ? s->text : "", run_ms, max_attempts, delay, ttl, failed_max,
-                            rate, bbase, bcap, probe};
-    size_t lens[22];
-    for (int i = 0; i < 22; i++)
-        lens[i] = (i == 10 && s->finished) ? s->len : strlen(argv[i]);
-    redisReply *r = drudge__conn_eval(&w->conn, &drudge__script_ack_fetch, 9, 22, argv, lens);
+    snprintf(nacks, sizeof nacks, "%d", n);
+    const char *argv[ACK_FIXED_KEYS + ACK_FIXED_ARGS + ACK_ARGS_PER_JOB * PREFETCH_MAX] = {
+        w->keys.queue, w->processing_key, w->keys.stats, w->keys.delayed, w->keys.failed,
+        w->keys.paused, w->keys.rate, w->keys.breaker,
+        want_s, w->id, max_attempts, ttl, failed_max, rate, "5000", "300000", probe, nacks};
+    size_t lens[sizeof argv / sizeof argv[0]];
+    int argc = ACK_FIXED_KEYS + ACK_FIXED_ARGS;
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    int acked[PREFETCH_MAX];
+    int nacked = 0;
+    for (int i = 0; i < b->n; i++) {
+        job_slot *s = &b->slot[i];
+        if (!s->finished)
+            continue;
+        acked[nacked++] = i;
+        const char *v[ACK_ARGS_PER_JOB] = {s->payload, s->status_key, s->outcome,
+                                           s->text ? s->text : "", s->run_ms, s->delay_ms};
+        for (int j = 0; j < ACK_ARGS_PER_JOB; j++) {
+            argv[argc] = v[j];
+            lens[argc++] = j == 0 ? s->len : strlen(v[j]);
+        }
+    }
+    redisReply *r = drudge__conn_eval(&w->conn, &drudge__script_ack_fetch, ACK_FIXED_KEYS, argc,
+                                      argv, lens);
     if (r == NULL)
         return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 4 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY || (int)r->element[0]->elements != nacked) {
         drudge_log(DRUDGE_LOG_ERROR, "redis_error", "class=%s error=%s", w->cls.name,
                    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected ack_fetch reply");
         freeReplyObject(r);
         return -2;
     }
-    if (s->finished) {
-        const char *state = r->element[0]->str;
-        drudge_log_level lvl = strcmp(state, "done") == 0 ? DRUDGE_LOG_INFO : DRUDGE_LOG_WARN;
-        if (strcmp(state, "gone") == 0)
+    for (int k = 0; k < nacked; k++) {
+        job_slot *s = &b->slot[acked[k]];
+        const char *state = r->element[0]->element[k]->str;
+        if (strcmp(state, "done") == 0)
+            drudge_log(DRUDGE_LOG_INFO, "done", "class=%s id=%s ms=%s", w->cls.name, s->id,
+                       s->run_ms);
+        else if (strcmp(state, "gone") == 0)
             drudge_log(DRUDGE_LOG_DEBUG, "ack_repeat", "class=%s id=%s", w->cls.name, s->id);
-        else if (strcmp(state, "done") == 0)
-            drudge_log(lvl, "done", "class=%s id=%s ms=%lld", w->cls.name, s->id,
-                       (long long)s->run_ms);
+        else if (strcmp(s->outcome, "requeue") == 0)
+            drudge_log(DRUDGE_LOG_INFO, "requeued", "class=%s id=%s", w->cls.name, s->id);
         else
-            drudge_log(lvl, state, "class=%s id=%s ms=%lld outcome=%s error=%s", w->cls.name,
-                       s->id, (long long)s->run_ms, s->outcome, s->text ? s->text : "");
-        if (r->element[3]->type == REDIS_REPLY_INTEGER && r->element[3]->integer > 0)
-            drudge_log(DRUDGE_LOG_WARN, "failed_trimmed", "class=%s trimmed=%lld failed_max=%ld",
-                       w->cls.name, r->element[3]->integer, w->cls.failed_max);
-        slot_clear(s);
-        set_current(w, NULL, 0);
+            drudge_log(DRUDGE_LOG_WARN, state, "class=%s id=%s ms=%s outcome=%s error=%s",
+                       w->cls.name, s->id, s->run_ms, s->outcome, s->text ? s->text : "");
     }
+    if (r->element[3]->type == REDIS_REPLY_INTEGER && r->element[3]->integer > 0)
+        drudge_log(DRUDGE_LOG_WARN, "failed_trimmed", "class=%s trimmed=%lld failed_max=%ld",
+                   w->cls.name, r->element[3]->integer, w->cls.failed_max);
+    /* acked jobs leave the batch; unfinished ones (none, in practice) stay */
+    batch kept;
+    kept.n = kept.next = 0;
+    for (int i = 0; i < b->n; i++) {
+        if (b->slot[i].finished)
+            slot_clear(&b->slot[i]);
+        else
+            kept.slot[kept.n++] = b->slot[i];
+    }
+    for (int i = 0; i < kept.n; i++)
+        b->slot[i] = kept.slot[i];
+    b->n = kept.n;
+    b->next = 0;
+
     fr->kind = F_NONE;
     const char *what = r->element[1]->str;
-    if (strcmp(what, "job") == 0) {
-        s->payload = malloc(r->element[2]->len + 1);
-        if (s->payload) {
-            memcpy(s->payload, r->element[2]->str, r->element[2]->len);
-            s->payload[r->element[2]->len] = '\0';
-            s->len = r->element[2]->len;
-            fr->kind = F_JOB;
+    if (strcmp(what, "jobs") == 0 && r->element[2]->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < r->element[2]->elements && b->n < PREFETCH_MAX; i++) {
+            redisReply *e = r->element[2]->element[i];
+            if (slot_take(&b->slot[b->n], e->str, e->len) == 0)
+                b->n++;
         }
+        fr->kind = F_JOBS;
     } else if (strcmp(what, "empty") == 0) {
         fr->kind = F_EMPTY;
     } else if (strcmp(what, "paused") == 0) {
@@ -642,9 +754,10 @@ static int ack_fetch(drudge_worker *w, job_slot *s, int fetch, fetch_result *fr)
     return 0;
 }
 
-/* Queue empty: block for a job. Returns 1 with the job in the slot and its
- * start recorded (attempt count in *attempt), 0 on nothing, -1 on error. */
-static int block_fetch(drudge_worker *w, job_slot *s, int *attempt, fetch_result *fr)
+/* Queue empty: block for a job. Returns 1 with the job in slot 0 and
+ * *attempt set (> 0 if it was marked running), 0 on nothing, -1 on a lost
+ * connection. */
+static int block_fetch(drudge_worker *w, batch *b, int *attempt, fetch_result *fr)
 {
     const char *argv[6] = {"BLMOVE", w->keys.queue, w->processing_key, "LEFT", "RIGHT",
                            FETCH_BLOCK_S};
@@ -652,39 +765,31 @@ static int block_fetch(drudge_worker *w, job_slot *s, int *attempt, fetch_result
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_STRING) {
-        int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
-        if (rc < 0) {
+        if (r->type == REDIS_REPLY_ERROR) {
             drudge_log(DRUDGE_LOG_ERROR, "redis_error", "class=%s error=%s", w->cls.name, r->str);
-            freeReplyObject(r);
             nap(w, 1000);
-            return 0;
         }
         freeReplyObject(r);
-        return rc;
+        return 0;
     }
-    s->payload = malloc(r->len + 1);
-    if (s->payload == NULL) {
-        freeReplyObject(r);
-        return -1;
-    }
-    memcpy(s->payload, r->str, r->len);
-    s->payload[r->len] = '\0';
-    s->len = r->len;
+    job_slot *s = &b->slot[0];
+    int took = slot_take(s, r->str, r->len);
     freeReplyObject(r);
+    if (took < 0)
+        return -1;
+    b->n = 1;
+    b->next = 0;
 
-    /* The pause and rate checks the ack_fetch script makes atomically were
-     * skipped by BLMOVE: the start script makes them now and gives the job
-     * back if it may not run yet. */
-    json_t *obj = drudge_payload_parse(s->payload, s->len, w->cfg->max_payload_bytes, NULL, 0);
+    /* BLMOVE skipped the pause and rate checks that ack_fetch makes
+     * atomically: the start script makes them now and gives the job back
+     * if it may not run yet. */
     char why[DRUDGE_ERRSTR_MAX];
-    if (obj == NULL || drudge_job_id(s->payload, s->len, obj, s->id, why, sizeof why) < 0)
-        drudge_job_id(s->payload, s->len, json_object(), s->id, why, sizeof why);
-    json_decref(obj);
-    drudge__key_status(&w->keys, s->id, s->status_key, sizeof s->status_key);
+    json_decref(slot_identify(w, s, why, sizeof why));
     char rate[32];
     snprintf(rate, sizeof rate, "%.6f", w->cls.rate);
+    const char *mark = w->cls.isolation == DRUDGE_ISOLATION_FORK ? "1" : "0";
     const char *sargv[9] = {s->status_key, w->keys.queue, w->processing_key, w->keys.paused,
-                            w->keys.rate, w->id, s->payload, "1", rate};
+                            w->keys.rate, w->id, s->payload, rate, mark};
     size_t lens[9];
     for (int i = 0; i < 9; i++)
         lens[i] = i == 6 ? s->len : strlen(sargv[i]);
@@ -693,45 +798,156 @@ static int block_fetch(drudge_worker *w, job_slot *s, int *attempt, fetch_result
         return -1;
     int rc = 0;
     if (r->type == REDIS_REPLY_INTEGER) {
-        *attempt = (int)r->integer;
+        *attempt = mark[0] == '1' ? (int)r->integer : 0;
         rc = 1;
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-        fr->kind = r->element[0]->integer == -1 ? F_PAUSED : F_WAIT;
-        fr->ms = r->element[1]->integer;
-        slot_clear(s);
     } else {
-        rc = -1;
-        slot_clear(s);
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+            fr->kind = r->element[0]->integer == -1 ? F_PAUSED : F_WAIT;
+            fr->ms = r->element[1]->integer;
+        } else {
+            drudge_log(DRUDGE_LOG_ERROR, "redis_error", "class=%s error=%s", w->cls.name,
+                       r->type == REDIS_REPLY_ERROR ? r->str : "unexpected start reply");
+            fr->kind = F_PAUSED;
+            fr->ms = 1000;
+        }
+        batch_clear(b);
     }
     freeReplyObject(r);
     return rc;
 }
 
-/* After a lost connection: reconnect, resend the pending ack (idempotent),
- * and give back anything else in our processing list, since the reply that
- * would have told us about it was lost. */
-static int recover_connection(drudge_worker *w, job_slot *s)
+/* Mark a fork-isolated job running before the child starts, so a decoder
+ * that kills the machine's patience still counts its attempt. */
+static int mark_sync(drudge_worker *w, job_slot *s)
+{
+    drudge_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.w = w;
+    ctx.payload = s->payload;
+    ctx.payload_len = s->len;
+    ctx.status_key = s->status_key;
+    ctx.started_mono = drudge__mono_ms();
+    send_mark(&ctx, "", "", 1);
+    return ctx.attempt;
+}
+
+/* After a lost connection: reconnect, resend the acks (idempotent: each is
+ * guarded by its job still being in the processing list), and give back
+ * anything else in the processing list, since the reply that would have
+ * told us about it was lost. */
+static int recover_connection(drudge_worker *w, batch *b)
 {
     volatile int never = 0;
-    if (drudge__conn_connect_retry(&w->conn, drudge__stop_signals ? &never : &never) < 0)
+    if (drudge__conn_connect_retry(&w->conn, &never) < 0)
         return -1;
-    if (s->finished) {
-        fetch_result fr;
-        if (ack_fetch(w, s, 0, &fr) < 0)
-            return -1;
-    }
-    slot_clear(s);
+    fetch_result fr;
+    for (int i = 0; i < b->n; i++)
+        if (!b->slot[i].finished)
+            slot_clear(&b->slot[i]); /* unrun: given back below */
+    if (ack_fetch(w, b, 0, &fr) == -1)
+        return -1;
+    batch_clear(b);
     return drudge__requeue_all(w, &w->conn);
 }
 
-static void sleep_for(drudge_worker *w, fetch_result *fr)
+static void sleep_for(drudge_worker *w, const fetch_result *fr)
 {
     int64_t ms = fr->ms;
     if (fr->kind == F_PAUSED && (ms < 0 || ms > 1000))
         ms = 1000; /* notice a resume within a second */
-    if (ms < 1)
-        ms = 1;
-    nap(w, ms);
+    nap(w, ms < 1 ? 1 : ms);
+}
+
+/* A stop arrived with jobs fetched but not started: they go back to the
+ * head of the queue with the acks. */
+static void give_back_unrun(drudge_worker *w, batch *b)
+{
+    for (int i = b->next; i < b->n; i++) {
+        job_slot *s = &b->slot[i];
+        if (s->finished)
+            continue;
+        if (!s->status_key[0]) {
+            char ignored[DRUDGE_ERRSTR_MAX];
+            json_decref(slot_identify(w, s, ignored, sizeof ignored));
+        }
+        s->finished = 1;
+        s->outcome = "requeue";
+        snprintf(s->run_ms, sizeof s->run_ms, "0");
+        snprintf(s->delay_ms, sizeof s->delay_ms, "0");
+    }
+    b->next = b->n;
+}
+
+static void loop(drudge_worker *w, const char **why)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return;
+    fetch_result fr = {F_NONE, 0};
+    for (;;) {
+        *why = stop_reason(w);
+        if (*why == NULL && b->next < b->n) {
+            job_slot *s = &b->slot[b->next++];
+            int attempt = 0;
+            if (!s->status_key[0]) {
+                char ignored[DRUDGE_ERRSTR_MAX];
+                json_decref(slot_identify(w, s, ignored, sizeof ignored));
+            }
+            if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
+                attempt = s->marked_attempt ? s->marked_attempt : mark_sync(w, s);
+            else
+                attempt = s->marked_attempt;
+            run_job(w, s, attempt);
+            continue;
+        }
+        if (*why)
+            give_back_unrun(w, b);
+        int has_acks = b->n > 0;
+        if (*why && !has_acks)
+            break;
+        if (has_acks || fr.kind != F_EMPTY) {
+            int a = ack_fetch(w, b, *why ? 0 : prefetch_count(w), &fr);
+            if (a == -2) {
+                /* Redis refused the script (ACL, OOM, a bug): the jobs stay
+                 * in the processing list; try again after a pause */
+                nap(w, 1000);
+                fr.kind = F_NONE;
+                if (drudge__stop_signals)
+                    break; /* housekeeping recovers what we hold */
+                continue;
+            }
+            if (a < 0) {
+                if (recover_connection(w, b) < 0)
+                    break;
+                fr.kind = F_NONE;
+                continue;
+            }
+            if (*why)
+                break;
+        } else {
+            int attempt = 0;
+            fr.kind = F_NONE;
+            int got = block_fetch(w, b, &attempt, &fr);
+            if (got < 0) {
+                batch_clear(b);
+                if (recover_connection(w, b) < 0)
+                    break;
+                continue;
+            }
+            if (got == 1) {
+                b->slot[0].marked_attempt = attempt;
+                fr.kind = F_NONE;
+            } else if (fr.kind == F_NONE) {
+                fr.kind = F_EMPTY; /* keep blocking */
+            }
+        }
+        if (fr.kind == F_PAUSED || fr.kind == F_WAIT) {
+            sleep_for(w, &fr);
+            fr.kind = F_NONE;
+        }
+    }
+    batch_clear(b);
+    free(b);
 }
 
 int drudge_worker_run(const drudge_config *cfg, const char *class_name, const drudge_worker_def *def)
@@ -740,8 +956,6 @@ int drudge_worker_run(const drudge_config *cfg, const char *class_name, const dr
     if (w == NULL)
         return 1;
     int rc = 1;
-    job_slot slot;
-    memset(&slot, 0, sizeof slot);
     w->cfg = cfg;
     w->def = def;
     pthread_mutex_init(&w->mu, NULL);
@@ -780,68 +994,14 @@ int drudge_worker_run(const drudge_config *cfg, const char *class_name, const dr
                    strerror(errno));
         goto out;
     }
-
-    fetch_result fr = {F_NONE, 0};
     const char *why = NULL;
-    for (;;) {
-        why = stop_reason(w);
-        int fetch = why == NULL;
-        if (!slot.finished && !fetch)
-            break;
-        int got = 0, attempt = 0;
-        if (slot.finished || fr.kind != F_EMPTY) {
-            int a = ack_fetch(w, &slot, fetch, &fr);
-            if (a == -2) {
-                /* Redis refused the script (ACL, OOM, a bug): the job stays
-                 * in the processing list; try again after a pause */
-                nap(w, 1000);
-                fr.kind = F_NONE;
-                if (drudge__stop_signals && slot.finished)
-                    break; /* it stays for housekeeping to recover */
-                continue;
-            }
-            if (a < 0) {
-                if (recover_connection(w, &slot) < 0)
-                    break;
-                fr.kind = F_NONE;
-                continue;
-            }
-            got = fr.kind == F_JOB;
-        } else {
-            fr.kind = F_NONE;
-            int b = block_fetch(w, &slot, &attempt, &fr);
-            if (b < 0) {
-                slot_clear(&slot);
-                if (recover_connection(w, &slot) < 0)
-                    break;
-                continue;
-            }
-            got = b == 1;
-            if (!got && fr.kind == F_NONE)
-                fr.kind = F_EMPTY; /* keep blocking */
-        }
-        if (fr.kind == F_PAUSED || fr.kind == F_WAIT) {
-            sleep_for(w, &fr);
-            fr.kind = F_NONE;
-            continue;
-        }
-        if (!got)
-            continue;
-        if (stop_reason(w)) {
-            /* a stop arrived while the job was on its way: give it back */
-            drudge__requeue_all(w, &w->conn);
-            slot_clear(&slot);
-            continue;
-        }
-        run_job(w, &slot, attempt);
-        fr.kind = F_NONE;
-    }
-    drudge__requeue_all(w, &w->conn);
+    loop(w, &why);
+    if (w->conn.ctx)
+        drudge__requeue_all(w, &w->conn);
     drudge_log(DRUDGE_LOG_INFO, "worker_stop", "class=%s worker=%s reason=%s jobs=%ld",
                w->cls.name, w->id, why ? why : "error", w->jobs_done);
     rc = 0;
 out:
-    slot_clear(&slot);
     if (w->supervisor_started) {
         drudge__supervisor_stop(w);
         if (w->conn.ctx)

@@ -1,146 +1,175 @@
--- ack_fetch: record the outcome of the job a worker finished and move the
--- next job into its processing list, in one call: the worker's whole cycle
--- is one round trip. Either half may be absent (mode).
--- KEYS: 1 queue, 2 processing, 3 status key (finished job), 4 stats,
---       5 delayed, 6 failed, 7 paused, 8 rate, 9 breaker
--- ARGV: 1 mode (ack | fetch | ackfetch), 2 finished payload,
---       3 outcome (done | retry | fail | unavailable | requeue),
---       4 result (done) or error text, 5 run_ms, 6 max_attempts,
---       7 retry delay ms, 8 status_ttl s, 9 failed_max, 10 rate (jobs/s),
---       11 breaker base ms, 12 breaker cap ms, 13 probe hold ms (the
---       class's timeout: how long one probe job may take)
--- Returns {ack, fetch, value}:
---   ack: '' (no ack), the final state written ('done', 'retrying', 'failed',
---        'queued', 'cancelled'), or 'gone' (not in processing: acked before);
---        for 'failed', a third element may carry the number trimmed.
---   fetch: 'job' (value = payload), 'empty', 'paused' (value = pttl ms, -1
---        for no expiry), 'wait' (value = ms until a rate token), or ''.
-local mode = ARGV[1]
-local ack_state = ''
-local trimmed = 0
+-- ack_fetch: record the outcomes of the jobs a worker finished and move
+-- the next jobs into its processing list, in one call: a busy worker's
+-- whole cycle is one round trip per batch.
+-- KEYS: 1 queue, 2 processing, 3 stats, 4 delayed, 5 failed, 6 paused,
+--       7 rate, 8 breaker
+-- ARGV: 1 fetch count (0 = ack only), 2 worker id, 3 max_attempts,
+--       4 status_ttl s, 5 failed_max, 6 rate (jobs/s, 0 = none),
+--       7 breaker base ms, 8 breaker cap ms, 9 probe hold ms,
+--       10 number of acks n, then n groups of 6:
+--       payload, status key, outcome (done | retry | fail | unavailable |
+--       requeue), result or error text, run_ms, retry delay ms
+-- Returns {states, fetch, value, trimmed}:
+--   states: one entry per ack: the state written ('done', 'retrying',
+--       'failed', 'queued', 'cancelled') or 'gone' (not in the processing
+--       list any more: an ack resent after a lost reply).
+--   fetch: 'jobs' (value = list of payloads), 'empty', 'paused' (value =
+--       ms to wait, -1 for a pause without expiry), 'wait' (value = ms until
+--       a rate token), or '' when nothing was asked.
+--   trimmed: jobs dropped from the failed list by its cap.
+--
+-- A job's attempt is counted once: by the running mark (start, progress
+-- or the supervisor's mark_running, which set state 'running') or, for a
+-- job that finished before anything marked it, here.
 local now = now_ms()
+local worker = ARGV[2]
+local max_attempts = tonumber(ARGV[3])
+local status_ttl = tonumber(ARGV[4])
+local failed_max = tonumber(ARGV[5])
+local n = tonumber(ARGV[10])
+local states = {}
+local trimmed = 0
+local processed, failed, retried, run_total = 0, 0, 0, 0
 
-local function fail_job(status, err)
+local function fail_job(status, payload, err)
   redis.call('HSET', status, 'state', 'failed', 'error', err, 'finished_at', now)
   redis.call('HDEL', status, 'next_retry_at')
-  redis.call('HINCRBY', KEYS[4], 'failed', 1)
-  redis.call('LPUSH', KEYS[6], ARGV[2])
-  local cap = tonumber(ARGV[9])
-  local len = redis.call('LLEN', KEYS[6])
-  if cap > 0 and len > cap then
-    redis.call('LTRIM', KEYS[6], 0, cap - 1)
-    trimmed = len - cap
+  failed = failed + 1
+  redis.call('LPUSH', KEYS[5], payload)
+  if failed_max > 0 then
+    local len = redis.call('LLEN', KEYS[5])
+    if len > failed_max then
+      redis.call('LTRIM', KEYS[5], 0, failed_max - 1)
+      trimmed = trimmed + len - failed_max
+    end
   end
   -- failed statuses outlive done ones: someone will come and look
-  local ttl = tonumber(ARGV[8])
-  if ttl < 604800 then ttl = 604800 end
-  redis.call('EXPIRE', status, ttl)
+  redis.call('EXPIRE', status, math.max(status_ttl, 604800))
   return 'failed'
 end
 
-if mode ~= 'fetch' then
-  local status = KEYS[3]
-  if redis.call('LREM', KEYS[2], -1, ARGV[2]) == 0 then
-    ack_state = 'gone'
+for i = 0, n - 1 do
+  local b = 11 + i * 6
+  local payload, status, outcome, text = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local run_ms = tonumber(ARGV[b + 4])
+  local state
+  if redis.call('LREM', KEYS[2], 1, payload) == 0 then
+    state = 'gone'
   else
-    local outcome = ARGV[3]
-    local cancel = redis.call('HGET', status, 'cancel')
-    if cancel and outcome ~= 'done' and outcome ~= 'requeue' then outcome = 'cancelled' end
+    local h = redis.call('HMGET', status, 'state', 'cancel')
+    local marked = h[1] == 'running'
+    if outcome ~= 'requeue' and outcome ~= 'unavailable' then
+      run_total = run_total + run_ms
+      if not marked then
+        redis.call('HINCRBY', status, 'attempts', 1)
+        redis.call('HSET', status, 'started_at', now - run_ms, 'worker', worker)
+      end
+    end
+    if h[2] and outcome ~= 'done' and outcome ~= 'requeue' then outcome = 'cancelled' end
     if outcome == 'done' then
-      if ARGV[4] ~= '' then
+      if text ~= '' then
         redis.call('HSET', status, 'state', 'done', 'progress', 100, 'finished_at', now,
-          'result', ARGV[4])
+          'result', text)
       else
         redis.call('HSET', status, 'state', 'done', 'progress', 100, 'finished_at', now)
       end
-      redis.call('HDEL', status, 'next_retry_at', 'cancel')
-      redis.call('EXPIRE', status, ARGV[8])
-      redis.call('HINCRBY', KEYS[4], 'processed', 1)
-      redis.call('HINCRBY', KEYS[4], 'run_ms', ARGV[5])
-      if redis.call('EXISTS', KEYS[9]) == 1 then redis.call('DEL', KEYS[9]) end
-      ack_state = 'done'
+      redis.call('HDEL', status, 'next_retry_at', 'cancel', 'due_at')
+      redis.call('EXPIRE', status, status_ttl)
+      processed = processed + 1
+      state = 'done'
     elseif outcome == 'retry' then
       local attempts = tonumber(redis.call('HGET', status, 'attempts') or '1')
-      redis.call('HINCRBY', KEYS[4], 'run_ms', ARGV[5])
-      if attempts >= tonumber(ARGV[6]) then
-        ack_state = fail_job(status, ARGV[4])
+      if attempts >= max_attempts then
+        state = fail_job(status, payload, text)
       else
-        local due = now + tonumber(ARGV[7])
-        redis.call('ZADD', KEYS[5], due, ARGV[2])
-        redis.call('HSET', status, 'state', 'retrying', 'error', ARGV[4], 'next_retry_at', due,
+        local due = now + tonumber(ARGV[b + 5])
+        redis.call('ZADD', KEYS[4], due, payload)
+        redis.call('HSET', status, 'state', 'retrying', 'error', text, 'next_retry_at', due,
           'finished_at', now)
-        redis.call('HINCRBY', KEYS[4], 'retried', 1)
-        ack_state = 'retrying'
+        retried = retried + 1
+        state = 'retrying'
       end
     elseif outcome == 'fail' then
-      redis.call('HINCRBY', KEYS[4], 'run_ms', ARGV[5])
-      ack_state = fail_job(status, ARGV[4])
+      state = fail_job(status, payload, text)
     elseif outcome == 'cancelled' then
       redis.call('HSET', status, 'state', 'cancelled', 'finished_at', now)
       redis.call('HDEL', status, 'cancel')
-      redis.call('EXPIRE', status, ARGV[8])
-      ack_state = 'cancelled'
+      redis.call('EXPIRE', status, status_ttl)
+      state = 'cancelled'
     else
       -- unavailable / requeue: back to the head, the attempt not spent
-      redis.call('LPUSH', KEYS[1], ARGV[2])
-      redis.call('HINCRBY', status, 'attempts', -1)
+      redis.call('LPUSH', KEYS[1], payload)
+      if marked then redis.call('HINCRBY', status, 'attempts', -1) end
       redis.call('HSET', status, 'state', 'queued')
       if outcome == 'unavailable' then
-        redis.call('HSET', status, 'error', ARGV[4])
+        redis.call('HSET', status, 'error', text)
         -- circuit breaker: pause the class for a cool-down that doubles
         -- while failures continue; a human pause (no TTL) is left alone
-        local cool = tonumber(redis.call('HGET', KEYS[9], 'cooldown_ms') or '0')
-        if cool <= 0 then cool = tonumber(ARGV[11]) else cool = cool * 2 end
-        if cool > tonumber(ARGV[12]) then cool = tonumber(ARGV[12]) end
-        local pttl = redis.call('PTTL', KEYS[7])
-        if pttl ~= -1 then
-          redis.call('SET', KEYS[7], 'circuit breaker: ' .. ARGV[4], 'PX', cool)
-          redis.call('HSET', KEYS[9], 'cooldown_ms', cool, 'since', now, 'error', ARGV[4])
-          redis.call('HDEL', KEYS[9], 'probe_until')
+        local cool = tonumber(redis.call('HGET', KEYS[8], 'cooldown_ms') or '0')
+        if cool <= 0 then cool = tonumber(ARGV[7]) else cool = cool * 2 end
+        if cool > tonumber(ARGV[8]) then cool = tonumber(ARGV[8]) end
+        if redis.call('PTTL', KEYS[6]) ~= -1 then
+          redis.call('SET', KEYS[6], 'circuit breaker: ' .. text, 'PX', cool)
+          redis.call('HSET', KEYS[8], 'cooldown_ms', cool, 'since', now, 'error', text)
+          redis.call('HDEL', KEYS[8], 'probe_until')
         end
       end
-      ack_state = 'queued'
+      state = 'queued'
     end
     publish(status)
   end
+  states[#states + 1] = state
 end
 
-if mode == 'ack' then
-  return {ack_state, '', '', trimmed}
+if processed > 0 then
+  redis.call('HINCRBY', KEYS[3], 'processed', processed)
+  -- a success closes the circuit breaker
+  if redis.call('EXISTS', KEYS[8]) == 1 then redis.call('DEL', KEYS[8]) end
 end
+if failed > 0 then redis.call('HINCRBY', KEYS[3], 'failed', failed) end
+if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retried', retried) end
+if run_total > 0 then redis.call('HINCRBY', KEYS[3], 'run_ms', run_total) end
 
-local pttl = redis.call('PTTL', KEYS[7])
+local want = tonumber(ARGV[1])
+if want <= 0 then
+  return {states, '', '', trimmed}
+end
+local pttl = redis.call('PTTL', KEYS[6])
 if pttl ~= -2 then
-  return {ack_state, 'paused', pttl, trimmed}
-end
-local rate = tonumber(ARGV[10])
-local tat = 0
-local interval = 0
-if rate > 0 then
-  interval = 1000 / rate
-  tat = tonumber(redis.call('GET', KEYS[8]) or '0')
-  if tat < now then tat = now end
-  if tat - now > interval then
-    return {ack_state, 'wait', math.ceil(tat - now - interval), trimmed}
-  end
+  return {states, 'paused', pttl, trimmed}
 end
 -- After a circuit-breaker pause only one worker at a time takes a job (the
 -- probe) until a success resets the breaker: no stampede on a sick service.
-local probing = redis.call('EXISTS', KEYS[9]) == 1
+local probing = redis.call('EXISTS', KEYS[8]) == 1
 if probing then
-  local until_ms = tonumber(redis.call('HGET', KEYS[9], 'probe_until') or '0')
+  local until_ms = tonumber(redis.call('HGET', KEYS[8], 'probe_until') or '0')
   if until_ms > now then
-    return {ack_state, 'paused', until_ms - now, trimmed}
+    return {states, 'paused', until_ms - now, trimmed}
   end
+  want = 1
 end
-local job = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
-if not job then
-  return {ack_state, 'empty', '', trimmed}
+local rate = tonumber(ARGV[6])
+local tat, interval = 0, 0
+if rate > 0 then
+  -- GCRA: one token per interval, shared by every worker of the class
+  interval = 1000 / rate
+  tat = tonumber(redis.call('GET', KEYS[7]) or '0')
+  if tat < now then tat = now end
+  if tat - now > interval then
+    return {states, 'wait', math.ceil(tat - now - interval), trimmed}
+  end
+  want = 1
+end
+local jobs = redis.call('LRANGE', KEYS[1], 0, want - 1)
+if #jobs == 0 then
+  return {states, 'empty', '', trimmed}
+end
+redis.call('LTRIM', KEYS[1], #jobs, -1)
+redis.call('RPUSH', KEYS[2], unpack(jobs))
+if rate > 0 then
+  redis.call('SET', KEYS[7], tat + interval, 'PX', math.ceil(interval * 2) + 1000)
 end
 if probing then
-  redis.call('HSET', KEYS[9], 'probe_until', now + tonumber(ARGV[13]))
+  redis.call('HSET', KEYS[8], 'probe_until', now + tonumber(ARGV[9]))
 end
-if rate > 0 then
-  redis.call('SET', KEYS[8], tat + interval, 'PX', math.ceil(interval * 2) + 1000)
-end
-return {ack_state, 'job', job, trimmed}
+return {states, 'jobs', jobs, trimmed}

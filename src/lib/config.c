@@ -171,6 +171,17 @@ static int check_timezone(const char *value, char *why, size_t whycap)
     return -1;
 }
 
+/* A schedule entry's cron expression must parse (cron.c). */
+static int check_cron(const char *value, char *why, size_t whycap)
+{
+    drudge_cron c;
+    char err[256];
+    if (drudge__cron_parse(value, &c, err, sizeof err) == 0)
+        return 0;
+    snprintf(why, whycap, "%s", err);
+    return -1;
+}
+
 static int check_worker(load_state *st, void *base, yaml_node_t *map, const char *path);
 static int check_backoff(load_state *st, void *base, yaml_node_t *map, const char *path);
 
@@ -365,7 +376,7 @@ static const key_spec schedule_keys[] = {
      .flags = F_REQUIRED,
      .offset = SCHED(name),
      .check = check_entry_name},
-    {.key = "cron", .type = T_STR, .flags = F_REQUIRED, .offset = SCHED(cron)},
+    {.key = "cron", .type = T_STR, .flags = F_REQUIRED, .offset = SCHED(cron), .check = check_cron},
     {.key = "class",
      .type = T_STR,
      .flags = F_REQUIRED,

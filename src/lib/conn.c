@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 #include <sys/time.h>
 
 
@@ -43,6 +44,10 @@ int drudge__conn_init(drudge_conn *c, const drudge_config *cfg)
     c->command_timeout = cfg->command_timeout > 0 ? cfg->command_timeout : 5;
     if (drudge_redis_url_parse(cfg->redis_url, &c->url, c->errstr, sizeof c->errstr) < 0)
         return -1;
+    /* a secret kept out of config files and process lists */
+    const char *pw = getenv("DRUDGE_REDIS_PASSWORD");
+    if (pw && *pw)
+        snprintf(c->url.password, sizeof c->url.password, "%s", pw);
     return 0;
 }
 

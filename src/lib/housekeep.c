@@ -397,6 +397,11 @@ static void *supervisor_main(void *arg)
             drudge__housekeep_tick(w, 1);
             next_hb = drudge__mono_ms() + hb_ms;
         }
+        if (w->schedule && hk_ready(w) == 0) {
+            int64_t cron_ms = drudge__schedule_tick(w, w->schedule);
+            if (cron_ms >= 0 && drudge__mono_ms() + cron_ms < next_promote)
+                next_promote = drudge__mono_ms() + cron_ms;
+        }
         enforce_deadlines(w);
         int64_t watch = watch_running(w);
         now = drudge__mono_ms();
@@ -424,6 +429,8 @@ static void *supervisor_main(void *arg)
 
 int drudge__supervisor_start(drudge_worker *w)
 {
+    if (w->cfg->nschedule > 0 && (w->schedule = drudge__schedule_new(w->cfg)) == NULL)
+        return -1;
     sigset_t all, old;
     sigfillset(&all);
     /* signals go to the job loop's thread, never to this one */
@@ -449,4 +456,6 @@ void drudge__supervisor_stop(drudge_worker *w)
     (void)n;
     pthread_join(w->supervisor, NULL);
     w->supervisor_started = 0;
+    drudge__schedule_free(w->schedule);
+    w->schedule = NULL;
 }

@@ -28,6 +28,7 @@ typedef struct drudge_worker {
     /* Supervisor thread (housekeep.c) with its own connection. */
     pthread_t supervisor;
     int supervisor_started;
+    struct drudge_schedule *schedule;   /* supervisor thread only */
     drudge_conn hk_conn;
     int wake_pipe[2];             /* signal handler -> supervisor */
     int main_pipe[2];             /* signal handler -> job loop (fork mode) */
@@ -54,6 +55,13 @@ typedef struct drudge_worker {
 extern volatile sig_atomic_t drudge__stop_signals;   /* count of stop signals */
 extern volatile sig_atomic_t drudge__sigint_count;
 extern atomic_llong drudge__stop_at_mono;             /* 0 = not stopping */
+
+/* schedule.c: cron entries from the config */
+typedef struct drudge_schedule drudge_schedule;
+drudge_schedule *drudge__schedule_new(const drudge_config *cfg);
+void drudge__schedule_free(drudge_schedule *s);
+/* Fire what is due; returns ms until the next entry is due, -1 if none. */
+int64_t drudge__schedule_tick(drudge_worker *w, drudge_schedule *s);
 
 /* housekeep.c */
 int drudge__supervisor_start(drudge_worker *w);

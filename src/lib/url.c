@@ -8,9 +8,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Errors quote the URL with any user:password@ part hidden: messages end
+ * up in logs. */
 static int fail(char *err, size_t errcap, const char *url, const char *why)
 {
-    snprintf(err, errcap, "invalid redis url \"%s\": %s", url, why);
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    const char *slash = strchr(host, '/');
+    const char *at = NULL;
+    for (const char *p = host; *p && (!slash || p < slash); p++)
+        if (*p == '@')
+            at = p;
+    if (at)
+        snprintf(err, errcap, "invalid redis url \"%.*s***@%s\": %s", (int)(host - url), url,
+                 at + 1, why);
+    else
+        snprintf(err, errcap, "invalid redis url \"%s\": %s", url, why);
     return -1;
 }
 

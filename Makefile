@@ -12,7 +12,7 @@ PYTHON    ?= /usr/bin/python3
 SOVERSION  = 0
 VERSION    = 0.1.0
 
-PKGS      = hiredis jansson yaml-0.1 libcrypto
+PKGS      = hiredis jansson yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -43,13 +43,19 @@ BINS       = $(BUILD)/drudge $(BUILD)/drudge-noop
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit system lint bench install clean run format
+.PHONY: all deps test unit system lint bench bench-peers install clean run format
 all: $(STATIC_LIB) $(SHARED_LIB) $(BINS) $(BUILD)/drudge.pc
 	@mkdir -p bin && for b in $(BINS); do ln -sf ../$$b bin/; done
 
+# V=1 shows the full commands.
+ifneq ($(V),1)
+  Q = @
+endif
+
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # Lua scripts are kept as .lua files and embedded as C strings.
 $(BUILD)/scripts.h: $(SCRIPTS) tools/embed.sh
@@ -62,7 +68,7 @@ $(STATIC_LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(SHARED_LIB): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libdrudge.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(CC) -shared -Wl,-soname,libdrudge.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 	ln -sf libdrudge.so.$(VERSION) $(BUILD)/libdrudge.so.$(SOVERSION)
 	ln -sf libdrudge.so.$(SOVERSION) $(BUILD)/libdrudge.so
 
@@ -70,22 +76,24 @@ $(SHARED_LIB): $(LIB_OBJ)
 $(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 $(BUILD)/drudge-noop: $(NOOP_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/drudge.pc: drudge.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread -lm
 
 deps:
 	sh tools/deps.sh
 
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || failed=$$((failed + 1)); done; \
+	 if [ $$failed -ne 0 ]; then echo "unit: $$failed test program(s) failed"; exit 1; fi
 
 system: all
 	DRUDGE_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system $(PYTEST_ARGS)
@@ -96,8 +104,34 @@ lint:
 	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' $(LIB_SRC) $(CLI_SRC) src/workers/*/*.c || { echo "lint: banned function"; exit 1; }
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Iinclude -Isrc/lib src
 
-bench: all
-	$(PYTHON) bench/run.py
+# bench/: C helpers built against the static library; the Gearman and
+# beanstalkd peers' C workers only where their libraries are installed.
+BENCH_BINS = $(BUILD)/bench/push_bench $(BUILD)/bench/blpop_floor $(BUILD)/bench/latency_bench \
+             $(BUILD)/bench/beanstalk_bench
+ifneq ($(wildcard /usr/include/libgearman-1.0/gearman.h),)
+  BENCH_BINS += $(BUILD)/bench/gearman_bench
+endif
+$(BUILD)/bench/%: bench/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) -lpthread
+$(BUILD)/bench/gearman_bench: bench/gearman_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lgearman
+
+bench: all $(BENCH_BINS)
+	DRUDGE_BUILD=$(BUILD) $(PYTHON) bench/run.py $(BENCH_ARGS)
+
+# The peers drudge is measured against: Debian packages and BullMQ from npm.
+# Idempotent: installs only what is missing.
+BENCH_DEBS = beanstalkd gearman-job-server gearman-tools libgearman-dev ruby-sidekiq ruby-redis python3-rq python3-redis redis-tools
+bench-peers:
+	@missing=$$(for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "debian peers: all installed"; fi
+	@if [ -d bench/node_modules/bullmq ] && [ -d bench/node_modules/ioredis ]; then echo "bullmq: installed"; \
+	else npm install --prefix bench --no-audit --no-fund --loglevel=error bullmq ioredis; fi
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

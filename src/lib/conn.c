@@ -6,8 +6,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <math.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -23,18 +21,12 @@ static struct timeval to_tv(double s)
     return tv;
 }
 
-static void script_sha(drudge_script *s)
+/* A script's SHA1 is what SCRIPT LOAD answers; it is the same on every
+ * server, so it is kept in the script's (process-wide) struct. */
+static void script_sha_set(drudge_script *s, const redisReply *r)
 {
-    if (s->sha[0])
-        return;
-    unsigned char md[SHA_DIGEST_LENGTH];
-    static const char hex[] = "0123456789abcdef";
-    SHA1((const unsigned char *)s->body, strlen(s->body), md);
-    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++) {
-        s->sha[2 * i] = hex[md[i] >> 4];
-        s->sha[2 * i + 1] = hex[md[i] & 15];
-    }
-    s->sha[40] = '\0';
+    if (r->type == REDIS_REPLY_STRING && r->len == 40)
+        memcpy(s->sha, r->str, 41);
 }
 
 int drudge__conn_init(drudge_conn *c, const drudge_config *cfg)
@@ -128,7 +120,6 @@ int drudge__conn_connect(drudge_conn *c)
     /* Load every script in one pipelined round trip, so later EVALSHAs
      * (some of them pipelined) never meet NOSCRIPT. */
     for (size_t i = 0; i < drudge__nscripts; i++) {
-        script_sha(drudge__scripts[i]);
         const char *argv[3] = {"SCRIPT", "LOAD", drudge__scripts[i]->body};
         redisAppendCommandArgv(c->ctx, 3, argv, NULL);
     }
@@ -139,6 +130,7 @@ int drudge__conn_connect(drudge_conn *c)
             goto fail;
         }
         int bad = r->type == REDIS_REPLY_ERROR;
+        script_sha_set(drudge__scripts[i], r);
         if (bad)
             snprintf(c->errstr, sizeof c->errstr, "redis SCRIPT LOAD %s: %s",
                      drudge__scripts[i]->name, r->str);
@@ -156,16 +148,15 @@ fail:
 int drudge__conn_connect_retry(drudge_conn *c, volatile int *stop)
 {
     for (;;) {
+        int failed_before = c->reconnect_attempt;
         if (drudge__conn_connect(c) == 0) {
-            if (c->reconnect_attempt > 0)
-                drudge_log(DRUDGE_LOG_INFO, "redis_connected", "after_attempts=%d",
-                           c->reconnect_attempt);
-            c->reconnect_attempt = 0;
+            if (failed_before > 0)
+                drudge_log(DRUDGE_LOG_INFO, "redis_connected", "after_attempts=%d", failed_before);
             return 0;
         }
         c->reconnect_attempt++;
         /* 100 ms doubling to 5 s, with full jitter in the upper half. */
-        double envelope = 0.1 * ldexp(1.0, c->reconnect_attempt > 10 ? 10 : c->reconnect_attempt - 1);
+        double envelope = 0.1 * (double)(1u << (c->reconnect_attempt > 10 ? 9 : c->reconnect_attempt - 1));
         if (envelope > 5)
             envelope = 5;
         double wait = envelope / 2 + envelope / 2 * drudge__random();
@@ -210,9 +201,8 @@ redisReply *drudge__conn_cmd(drudge_conn *c, int argc, const char **argv, const 
 static int build_eval(drudge_script *s, int nkeys, int argc, const char **argv,
                       const size_t *lens, const char **av, size_t *al, char *nk, size_t nkcap)
 {
-    if (argc + 3 > EVAL_MAX_ARGS)
-        return -1;
-    script_sha(s);
+    if (argc + 3 > EVAL_MAX_ARGS || s->sha[0] == '\0')
+        return -1; /* scripts are loaded by every connect */
     snprintf(nk, nkcap, "%d", nkeys);
     av[0] = "EVALSHA";
     al[0] = 7;
@@ -246,6 +236,7 @@ redisReply *drudge__conn_eval(drudge_conn *c, drudge_script *s, int nkeys, int a
         r = drudge__conn_cmd(c, 3, load, NULL);
         if (r == NULL)
             return NULL;
+        script_sha_set(s, r);
         freeReplyObject(r);
         r = drudge__conn_cmd(c, n, av, al);
     }

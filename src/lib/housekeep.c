@@ -69,11 +69,8 @@ int drudge__requeue_all(drudge_worker *w, drudge_conn *c)
         /* from the tail, so the order at the head of the queue is kept */
         for (size_t i = r->elements; i-- > 0;) {
             redisReply *e = r->element[i];
-            char id[DRUDGE_ID_MAX + 1], why[256], status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
-            json_t *obj = json_loadb(e->str, e->len, 0, NULL);
-            if (drudge_job_id(e->str, e->len, obj, id, why, sizeof why) < 0)
-                drudge_job_id(e->str, e->len, NULL, id, why, sizeof why);
-            json_decref(obj);
+            char id[DRUDGE_ID_MAX + 1], status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+            drudge__payload_id(e->str, e->len, w->cfg->max_payload_bytes, id);
             drudge__key_status(&w->keys, id, status_key, sizeof status_key);
             const char *rargv[4] = {w->processing_key, w->keys.queue, status_key, e->str};
             size_t lens[4] = {strlen(rargv[0]), strlen(rargv[1]), strlen(rargv[2]), e->len};
@@ -152,11 +149,8 @@ static void recover_worker(drudge_worker *w, const char *dead_id)
             for (size_t i = jobs->elements; i-- > 0;) {
                 redisReply *e = jobs->element[i];
                 const char *was_running = i == 0 ? "1" : "0"; /* the head is the one it ran */
-                char id[DRUDGE_ID_MAX + 1], why[256], skey[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
-                json_t *obj = json_loadb(e->str, e->len, 0, NULL);
-                if (drudge_job_id(e->str, e->len, obj, id, why, sizeof why) < 0)
-                    drudge_job_id(e->str, e->len, NULL, id, why, sizeof why);
-                json_decref(obj);
+                char id[DRUDGE_ID_MAX + 1], skey[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+                drudge__payload_id(e->str, e->len, w->cfg->max_payload_bytes, id);
                 drudge__key_status(&k, id, skey, sizeof skey);
                 const char *rargv[11] = {pkey, k.queue, skey, k.failed, k.stats, e->str,
                                          max_attempts, "worker died while running this job", ttl,
@@ -322,6 +316,7 @@ static void enforce_deadlines(drudge_worker *w)
 
 #define MARK_AFTER_MS 50      /* an in-process job is shown running after this */
 #define RECHECK_MS 1000       /* then its cancel flag is re-read this often */
+#define BUSY_MS 1000          /* a worker that ran a job this recently is busy */
 
 /* Mark the current in-process job running once it has run MARK_AFTER_MS,
  * and keep reading its cancel flag while it runs. Returns ms until this
@@ -403,19 +398,32 @@ static void *supervisor_main(void *arg)
                 next_promote = drudge__mono_ms() + cron_ms;
         }
         enforce_deadlines(w);
+        /* Say we may doze before looking, so a job starting in between
+         * wakes us (set_current() clears the flag and writes the pipe). */
+        atomic_store(&w->supervisor_dozing, 1);
         int64_t watch = watch_running(w);
         now = drudge__mono_ms();
         int64_t wake = next_hb < next_promote ? next_hb : next_promote;
         int timeout = (int)(wake - now);
         if (timeout < 0)
             timeout = 0;
-        if (watch >= 0 && watch < timeout)
-            timeout = (int)watch;
+        if (watch < 0) {
+            /* Between jobs of a busy worker, look again soon instead of
+             * being woken for each of thousands of short jobs a second;
+             * only a worker idle for a while dozes until woken. */
+            pthread_mutex_lock(&w->mu);
+            int64_t idle = w->last_end_mono ? now - w->last_end_mono : -1;
+            pthread_mutex_unlock(&w->mu);
+            if (idle >= 0 && idle < BUSY_MS)
+                watch = MARK_AFTER_MS;
+        }
+        if (watch >= 0) {
+            atomic_store(&w->supervisor_dozing, 0);
+            if (watch < timeout)
+                timeout = (int)watch;
+        }
         if (drudge__stop_signals && timeout > 200)
             timeout = 200; /* draining: watch the deadline closely */
-        /* idle or between jobs: the job loop wakes us when a job starts */
-        if (watch < 0 && timeout > MARK_AFTER_MS)
-            atomic_store(&w->supervisor_dozing, 1);
         struct pollfd p = {.fd = w->wake_pipe[0], .events = POLLIN};
         if (poll(&p, 1, timeout) > 0) {
             char buf[64];

@@ -26,6 +26,14 @@ int drudge__parse_double(const char *s, double min, double max, double *out);
 /* Current RSS of this process in kB (from /proc/self/statm), or -1. */
 long drudge__rss_kb(void);
 
+/* ---- sha256.c, job.c ---- */
+void drudge__sha256(const void *data, size_t len, unsigned char out[32]);
+/* The id a worker uses for a fetched payload: its valid "id" if the payload
+ * passes the checks, else the hash of the bytes (a failing job is known by
+ * that). Every module that maps a payload to its status uses this. */
+void drudge__payload_id(const char *payload, size_t len, size_t max_bytes,
+                        char out[DRUDGE_ID_MAX + 1]);
+
 /* ---- keys.c: every Redis key name is built here ---- */
 #define DRUDGE_KEY_MAX 400
 

@@ -7,7 +7,6 @@
  * sees the job. A non-string "id" member is not an id (the hash is used). */
 #include "internal.h"
 
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,14 +49,14 @@ int drudge_job_id(const char *payload, size_t len, const json_t *parsed,
         rc = 0;
         goto out;
     }
-    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned char md[32];
     static const char hex[] = "0123456789abcdef";
-    SHA256((const unsigned char *)payload, len, md);
-    for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+    drudge__sha256(payload, len, md);
+    for (size_t i = 0; i < sizeof md; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
-    out[2 * SHA256_DIGEST_LENGTH] = '\0';
+    out[2 * sizeof md] = '\0';
     rc = 0;
 out:
     json_decref(own);
@@ -88,7 +87,7 @@ json_t *drudge_payload_parse(const char *payload, size_t len, size_t max_bytes, 
         return NULL;
     }
     json_error_t jerr;
-    json_t *obj = json_loadb(payload, len, 0, &jerr);
+    json_t *obj = json_loadb(payload, len, JSON_DECODE_ANY, &jerr);
     if (obj == NULL) {
         snprintf(err, errcap, "payload is not valid JSON: %s at byte %d", jerr.text, jerr.position);
         return NULL;
@@ -105,4 +104,17 @@ json_t *drudge_payload_parse(const char *payload, size_t len, size_t max_bytes, 
         return NULL;
     }
     return obj;
+}
+
+void drudge__payload_id(const char *payload, size_t len, size_t max_bytes,
+                        char out[DRUDGE_ID_MAX + 1])
+{
+    char why[8];
+    json_t *obj = drudge_payload_parse(payload, len, max_bytes, why, sizeof why);
+    if (obj == NULL || drudge_job_id(payload, len, obj, out, why, sizeof why) < 0) {
+        json_t *empty = json_object();
+        drudge_job_id(payload, len, empty, out, why, sizeof why);
+        json_decref(empty);
+    }
+    json_decref(obj);
 }

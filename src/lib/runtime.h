@@ -43,6 +43,7 @@ typedef struct drudge_worker {
     int64_t cur_deadline_mono;
     int64_t cur_last_mark_mono;       /* 0: not marked running yet */
     int cur_attempt;                  /* known once marked */
+    int64_t last_end_mono;            /* when the last job ended */
     long jobs_done;
     atomic_int cur_cancel;            /* cancel requested for the current job */
     atomic_int supervisor_dozing;     /* asleep for long: wake it when a job starts */

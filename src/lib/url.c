@@ -14,11 +14,7 @@ static int fail(char *err, size_t errcap, const char *url, const char *why)
 {
     const char *scheme_end = strstr(url, "://");
     const char *host = scheme_end ? scheme_end + 3 : url;
-    const char *slash = strchr(host, '/');
-    const char *at = NULL;
-    for (const char *p = host; *p && (!slash || p < slash); p++)
-        if (*p == '@')
-            at = p;
+    const char *at = strrchr(host, '@'); /* passwords may hold '/' unencoded */
     if (at)
         snprintf(err, errcap, "invalid redis url \"%.*s***@%s\": %s", (int)(host - url), url,
                  at + 1, why);

@@ -376,6 +376,7 @@ static void set_current(drudge_worker *w, const job_slot *s, int64_t deadline_mo
         w->cur_id[0] = '\0';
         w->cur_payload = NULL;
         w->cur_started_mono = 0;
+        w->last_end_mono = drudge__mono_ms();
         w->jobs_done++;
     }
     w->cur_deadline_mono = deadline_mono;

@@ -237,6 +237,89 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
 json_t *drudge_status_get(drudge_client *c, const char *class_name, const char *id);
 
 /* ------------------------------------------------------------------------
+ * Admin (src/lib/admin.c): what the CLI and the dashboard show and do.
+ * Functions returning json_t * return a new reference (the caller
+ * json_decref()s it), or NULL with the reason in drudge_client_errstr().
+ * Times are unix ms unless a name says seconds.
+ * ---------------------------------------------------------------------- */
+
+/* One object per known class (the drudge:classes set and the config's
+ * classes), sorted by name: {"class", "queued", "running" (held by live
+ * workers), "delayed", "failed" (length of the failed list), "paused": null
+ * or {"reason", "ttl_ms" (-1: until resumed)}, "workers" (live ones),
+ * "processed", "failed_total", "retried", "run_ms" (the class's counters)}. */
+json_t *drudge_stats_get(drudge_client *c);
+
+/* The registered workers, in heartbeat order: {"id", "heartbeat_at",
+ * "heartbeat_age_ms", "dead" (no heartbeat for dead_after), and the fields
+ * of the worker's hash: "host", "pid", "class", "program", "isolation",
+ * "started_at", "job" (current job id or ""), "jobs_done", "rss_kb", ...}. */
+json_t *drudge_workers_list(drudge_client *c);
+
+/* Failed jobs of a class, newest first, from `offset`, at most `limit`:
+ * {"class", "total", "offset", "jobs": [{"id", "error", "attempts",
+ * "finished_at", "payload" (the raw JSON text)}]}; fields whose status hash
+ * expired are null. */
+json_t *drudge_failed_list(drudge_client *c, const char *class_name, long offset, long limit);
+
+/* Put failed jobs back at the tail of the queue, oldest first, each in one
+ * atomic step (status queued, attempts 0, error and finished_at cleared):
+ * the job with `id`, or every one when id is NULL. A job pushed again since
+ * it failed and live now only leaves the failed list (no second copy).
+ * Returns how many left the failed list (0: none had that id), or -1. */
+long drudge_failed_retry(drudge_client *c, const char *class_name, const char *id);
+/* Drop failed jobs and their status hashes: `id`, or all when id is NULL.
+ * Returns how many were removed, or -1. */
+long drudge_failed_delete(drudge_client *c, const char *class_name, const char *id);
+
+/* Pause a class: no worker takes a job of it until resumed or, when
+ * ttl_ms > 0, until the pause expires. reason NULL or "" = "paused".
+ * 0 or -1. */
+int drudge_class_pause(drudge_client *c, const char *class_name, const char *reason,
+                       int64_t ttl_ms);
+/* End a pause and reset the circuit breaker's cool-down. 0 or -1. */
+int drudge_class_resume(drudge_client *c, const char *class_name);
+
+enum {
+    DRUDGE_CANCEL_DONE = 0,      /* was queued or delayed: removed, status cancelled */
+    DRUDGE_CANCEL_REQUESTED = 1, /* in a worker's hands: flagged (status `cancel`) */
+    DRUDGE_CANCEL_FINISHED = 2,  /* already done, failed or cancelled: nothing to do */
+    DRUDGE_CANCEL_UNKNOWN = 3,   /* no status hash and not waiting anywhere */
+};
+/* Cancel a job that has not finished: a waiting one (queue or delayed set)
+ * is removed and its status set cancelled; one a worker holds is flagged,
+ * and unless its handler finishes it done the outcome becomes cancelled.
+ * Returns a DRUDGE_CANCEL_* value, or -1 (also when the job kept moving
+ * between queue and worker while it was looked for). */
+int drudge_job_cancel(drudge_client *c, const char *class_name, const char *id);
+
+/* The config's schedule entries: [{"name", "cron", "class", "timezone",
+ * "payload" (object), "catch_up", "last_fire" (unix seconds or null),
+ * "next_fire" (unix seconds or null), "error" (only when the expression or
+ * zone is bad)}]. Connects only if there are entries. */
+json_t *drudge_cron_list(drudge_client *c);
+
+/* Following one job's status as it changes: a second connection subscribed
+ * to the job's status channel (workers publish every change there). */
+typedef struct drudge_watch drudge_watch;
+
+/* Subscribe; c's config is borrowed and must outlive the watch. Returns
+ * NULL with the reason in drudge_client_errstr(c). Free with
+ * drudge_watch_free(). Read the status once after this (drudge_status_get)
+ * so that a change just before the subscription is not missed. */
+drudge_watch *drudge_watch_new(drudge_client *c, const char *class_name, const char *id);
+/* Wait up to timeout_ms for the next published change. Returns 1 with the
+ * status object in *status_out (caller decrefs), 0 when nothing came (then
+ * poll with drudge_status_get), -1 on a lost connection (see
+ * drudge_watch_errstr(); make a new watch). */
+int drudge_watch_wait(drudge_watch *w, int timeout_ms, json_t **status_out);
+/* The socket to poll() for readability in an event loop; -1 if closed. */
+int drudge_watch_fd(const drudge_watch *w);
+/* Last error text (borrowed, valid until the next call). */
+const char *drudge_watch_errstr(const drudge_watch *w);
+void drudge_watch_free(drudge_watch *w);
+
+/* ------------------------------------------------------------------------
  * Worker runtime (src/lib/worker.c).
  * ---------------------------------------------------------------------- */
 

@@ -1,0 +1,161 @@
+"""The wire protocol as a producer that knows nothing of drudge sees it.
+
+A producer only RPUSHes JSON onto a list named after the class; a drudge
+worker takes the job, and the status hash <Class>:status:<id> (id = the
+payload's "id" or the SHA-256 of its bytes) tells the producer what happened.
+"""
+import json
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import sha256_id, status, wait_for
+
+CLS = "NoopJob"
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+TIMEOUT = 30
+
+
+def logs(procs):
+    out = []
+    for p in procs:
+        try:
+            with open(p.logpath, errors="replace") as f:
+                out.append(f"--- {p.logpath} (rc={p.poll()})\n{f.read()[-4000:]}")
+        except OSError:
+            pass
+    return "\n".join(out)
+
+
+def wait_state(r, job_id, state, procs=(), timeout=TIMEOUT):
+    def check():
+        return status(r, CLS, job_id).get("state") == state
+    try:
+        wait_for(check, timeout, what=f"{CLS}:status:{job_id} state={state}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; status={status(r, CLS, job_id)}\n{logs(procs)}") from None
+    return status(r, CLS, job_id)
+
+
+def test_redis_cli_rpush_runs_the_job_and_writes_the_status_hash(redis_server, r, workers):
+    procs = workers.start("drudge-noop")
+    payload = '{"n":1}'
+    subprocess.run([REDIS_CLI, "-p", str(redis_server.port), "RPUSH", CLS, payload],
+                   check=True, capture_output=True, timeout=30)
+    st = wait_state(r, sha256_id(payload), "done", procs)
+    assert st["attempts"] == "1"
+    assert int(st["started_at"]) > 0
+    assert int(st["finished_at"]) >= int(st["started_at"])
+    assert st["worker"], st
+    assert str(procs[0].pid) in st["worker"]
+    assert "error" not in st
+    assert r.llen(CLS) == 0
+    assert procs[0].poll() is None
+
+
+def test_redis_py_rpush_runs_the_job_and_the_id_is_the_sha256_of_the_bytes(r, workers):
+    procs = workers.start("drudge-noop")
+    payload = b'{"n": 2, "name": "caf\xc3\xa9"}'
+    r.rpush(CLS, payload)
+    st = wait_state(r, sha256_id(payload), "done", procs)
+    assert st["attempts"] == "1"
+    assert st["started_at"] and st["finished_at"] and st["worker"]
+
+
+def test_payload_id_field_is_used_as_the_job_id(r, workers):
+    procs = workers.start("drudge-noop")
+    payload = json.dumps({"id": "order-17", "n": 3})
+    r.rpush(CLS, payload)
+    st = wait_state(r, "order-17", "done", procs)
+    assert st["attempts"] == "1"
+    assert not r.exists(f"{CLS}:status:{sha256_id(payload)}")
+
+
+def collect_messages(r, channel, stop_pred, timeout=TIMEOUT):
+    """Subscribe to channel now; a thread then collects the JSON messages
+    until stop_pred(messages) is true. Returns (thread, messages)."""
+    ps = r.pubsub(ignore_subscribe_messages=True)
+    ps.subscribe(channel)
+    # wait for the subscription to be confirmed
+    wait_for(lambda: r.pubsub_numsub(channel)[0][1] >= 1, 10, what="subscription")
+    msgs = []
+
+    def run():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = ps.get_message(timeout=0.2)
+            if m and m["type"] == "message":
+                msgs.append(json.loads(m["data"]))
+                if stop_pred(msgs):
+                    break
+        ps.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, msgs
+
+
+def test_status_changes_are_published_as_json_on_the_status_channel(r, workers):
+    procs = workers.start("drudge-noop")
+    # long enough that the running mark (made once a job has run a moment)
+    # is certain to come before the end
+    payload = '{"n":4,"sleep_ms":1500}'
+    job_id = sha256_id(payload)
+    t, msgs = collect_messages(r, f"{CLS}:status:{job_id}",
+                               lambda ms: any(m.get("state") == "done" for m in ms))
+    r.rpush(CLS, payload)
+    t.join(TIMEOUT + 5)
+    states = [m.get("state") for m in msgs]
+    assert "running" in states, (msgs, logs(procs))
+    assert "done" in states, (msgs, logs(procs))
+    assert states.index("running") < states.index("done")
+    done = [m for m in msgs if m.get("state") == "done"][0]
+    assert done["attempts"] == "1"
+    assert done["worker"] and done["finished_at"]
+
+
+@pytest.mark.parametrize("isolation", ["inprocess", "fork"])
+def test_progress_steps_write_progress_and_message_while_running(r, workers, isolation):
+    procs = workers.start("drudge-noop", "--isolation", isolation)
+    payload = json.dumps({"n": 5, "sleep_ms": 1200, "progress_steps": 4})
+    job_id = sha256_id(payload)
+    t, msgs = collect_messages(r, f"{CLS}:status:{job_id}",
+                               lambda ms: any(m.get("state") == "done" for m in ms))
+    r.rpush(CLS, payload)
+    t.join(TIMEOUT + 5)
+    running = [m for m in msgs if m.get("state") == "running"]
+    midway = [m for m in running if 0 < int(m.get("progress", "0")) < 100]
+    assert midway, (msgs, logs(procs))
+    assert all(m.get("message", "").startswith("step ") for m in midway), msgs
+    st = wait_state(r, job_id, "done", procs)
+    assert st["progress"] == "100"
+    assert st["message"] == "step 4/4"
+
+
+def test_result_is_echoed_in_the_result_field(r, workers):
+    procs = workers.start("drudge-noop")
+    result = {"output": "thumbs/a.webp", "width": 256, "height": 171}
+    payload = json.dumps({"n": 6, "result": result})
+    r.rpush(CLS, payload)
+    st = wait_state(r, sha256_id(payload), "done", procs)
+    assert json.loads(st["result"]) == result
+
+
+def test_stats_hash_counts_processed_jobs(r, workers):
+    procs = workers.start("drudge-noop")
+    ids = []
+    for i in range(25):
+        payload = json.dumps({"n": i})
+        ids.append(sha256_id(payload))
+        r.rpush(CLS, payload)
+    for i in ids:
+        wait_state(r, i, "done", procs)
+    wait_for(lambda: r.hget(f"{CLS}:stats", "processed") == "25", TIMEOUT,
+             what="stats processed == 25")
+    stats = r.hgetall(f"{CLS}:stats")
+    assert stats["processed"] == "25"
+    assert int(stats.get("failed", "0")) == 0
+    assert int(stats.get("run_ms", "0")) >= 0

@@ -37,8 +37,15 @@ STATIC_LIB = $(BUILD)/libdrudge.a
 SHARED_LIB = $(BUILD)/libdrudge.so.$(VERSION)
 
 CLI_SRC    = $(sort $(wildcard src/cli/*.c))
-NOOP_SRC   = $(sort $(wildcard src/workers/noop/*.c))
-BINS       = $(BUILD)/drudge $(BUILD)/drudge-noop
+
+# Workers: every src/workers/<kind>/ builds build/.../drudge-<kind>. A
+# worker's own libraries are named in <kind>_PKGS (pkg-config names).
+WORKERS     = $(notdir $(wildcard src/workers/*))
+image_PKGS  = MagickWand libseccomp
+pdf_PKGS    = MagickWand
+email_PKGS  = libcurl
+http_PKGS   = libcurl
+BINS        = $(BUILD)/drudge $(foreach k,$(WORKERS),$(BUILD)/drudge-$(k))
 
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -75,8 +82,12 @@ $(SHARED_LIB): $(LIB_OBJ)
 # Programs link the static library: one file to deploy, no LD_LIBRARY_PATH.
 $(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
-$(BUILD)/drudge-noop: $(NOOP_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+define worker_rules
+$(BUILD)/workers/$(1)/%.o: CPPFLAGS += $(if $($(1)_PKGS),$$(shell pkg-config --cflags $($(1)_PKGS)))
+$(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1)/*.c)) $(STATIC_LIB)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(if $($(1)_PKGS),$$(shell pkg-config --libs $($(1)_PKGS))) $$(PKG_LIBS) -lpthread
+endef
+$(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
 
 $(BUILD)/drudge.pc: drudge.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@

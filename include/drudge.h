@@ -358,8 +358,29 @@ void drudge_ctx_set_result(drudge_ctx *ctx, const char *json);
  * `return drudge_ctx_error(ctx, DRUDGE_FAIL, "bad op '%s'", name);`. */
 drudge_outcome drudge_ctx_error(drudge_ctx *ctx, drudge_outcome o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* For DRUDGE_RETRY: retry after this many ms instead of the backoff. */
+/* For DRUDGE_RETRY: retry after this many ms instead of the backoff (an
+ * HTTP Retry-After). For DRUDGE_UNAVAILABLE: the service is down for this job
+ * only (say one API host): the job is deferred by this many ms, its attempt
+ * not spent, and the class is NOT paused. */
 void drudge_ctx_retry_after(drudge_ctx *ctx, int64_t ms);
+
+/* Shared limits keyed by a name of the handler's choosing (e.g. an API
+ * host), stored under <Class>:rate:<name> and <Class>:breaker:<name>, shared
+ * by every worker of the class on every machine. `name` must be 1-128
+ * characters of [A-Za-z0-9_.:-]. */
+
+/* Take a token from a rate limit of `per_second` on `name`. Returns 0 when
+ * taken, else the ms until a token is due (nothing taken: wait and call
+ * again, or defer the job), or -1 on a Redis error (the limit is then not
+ * enforced for this call). */
+int64_t drudge_ctx_rate_take(drudge_ctx *ctx, const char *name, double per_second);
+/* ms left while the breaker `name` is open (0: closed, go ahead). */
+int64_t drudge_ctx_breaker_check(drudge_ctx *ctx, const char *name);
+/* The service `name` failed: open its breaker for a cool-down of 5 s that
+ * doubles up to 5 min while failures continue. Returns the cool-down in ms. */
+int64_t drudge_ctx_breaker_trip(drudge_ctx *ctx, const char *name, const char *error);
+/* The service `name` worked: close its breaker. */
+void drudge_ctx_breaker_reset(drudge_ctx *ctx, const char *name);
 
 typedef drudge_outcome (*drudge_handler_fn)(drudge_ctx *ctx, const drudge_job *job,
                                             void *userdata);

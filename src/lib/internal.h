@@ -111,6 +111,7 @@ extern drudge_script drudge__script_recover;
 extern drudge_script drudge__script_requeue;
 extern drudge_script drudge__script_heartbeat;
 extern drudge_script drudge__script_cron_fire;
+extern drudge_script drudge__script_limit;
 extern drudge_script drudge__script_failed_retry;  /* admin.c */
 extern drudge_script drudge__script_failed_delete; /* admin.c */
 extern drudge_script drudge__script_cancel;        /* admin.c */

@@ -15,6 +15,7 @@ SCRIPT(recover);
 SCRIPT(requeue);
 SCRIPT(heartbeat);
 SCRIPT(cron_fire);
+SCRIPT(limit);
 SCRIPT(failed_retry);
 SCRIPT(failed_delete);
 SCRIPT(cancel);
@@ -22,7 +23,7 @@ SCRIPT(cancel);
 drudge_script *const drudge__scripts[] = {
     &drudge__script_push,    &drudge__script_start,   &drudge__script_ack_fetch,
     &drudge__script_mark_running, &drudge__script_promote, &drudge__script_recover,
-    &drudge__script_requeue, &drudge__script_heartbeat, &drudge__script_cron_fire,
+    &drudge__script_requeue, &drudge__script_heartbeat, &drudge__script_cron_fire, &drudge__script_limit,
     &drudge__script_failed_retry, &drudge__script_failed_delete, &drudge__script_cancel,
 };
 const size_t drudge__nscripts = sizeof drudge__scripts / sizeof drudge__scripts[0];

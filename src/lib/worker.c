@@ -183,6 +183,74 @@ drudge_outcome drudge_ctx_error(drudge_ctx *ctx, drudge_outcome o, const char *f
 
 void drudge_ctx_retry_after(drudge_ctx *ctx, int64_t ms) { ctx->retry_after_ms = ms; }
 
+/* ---- named limits (limit.lua) ---- */
+
+/* The connection a handler's limit calls use: the job loop's in-process; in
+ * a forked child (which must not touch the parent's sockets) its own. */
+static drudge_conn *limit_conn(drudge_ctx *ctx)
+{
+    static drudge_conn child_conn;
+    static int child_ready;
+    if (!ctx->in_child) {
+        read_pending(ctx);
+        return ctx->w->conn.ctx ? &ctx->w->conn : NULL;
+    }
+    if (!child_ready) {
+        if (drudge__conn_init(&child_conn, ctx->w->cfg) < 0)
+            return NULL;
+        child_ready = 1;
+    }
+    if (child_conn.ctx == NULL && drudge__conn_connect(&child_conn) < 0)
+        return NULL;
+    return &child_conn;
+}
+
+static int64_t limit_call(drudge_ctx *ctx, const char *kind, const char *name, const char *op,
+                          const char *arg)
+{
+    char key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX + 16];
+    if (!drudge_id_valid(name) ||
+        drudge__fmt(key, sizeof key, "%s:%s", kind[0] == 'r' ? ctx->w->keys.rate
+                                                               : ctx->w->keys.breaker, name) < 0)
+        return -1;
+    drudge_conn *c = limit_conn(ctx);
+    if (c == NULL)
+        return -1;
+    const char *argv[5] = {key, op, arg, "5000", "300000"};
+    redisReply *r = drudge__conn_eval(c, &drudge__script_limit, 1, 5, argv, NULL);
+    int64_t v = -1;
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+int64_t drudge_ctx_rate_take(drudge_ctx *ctx, const char *name, double per_second)
+{
+    if (!(per_second > 0))
+        return 0;
+    char rate[32];
+    snprintf(rate, sizeof rate, "%.6f", per_second);
+    return limit_call(ctx, "rate", name, "rate", rate);
+}
+
+int64_t drudge_ctx_breaker_check(drudge_ctx *ctx, const char *name)
+{
+    int64_t v = limit_call(ctx, "breaker", name, "check", "");
+    return v < 0 ? 0 : v;
+}
+
+int64_t drudge_ctx_breaker_trip(drudge_ctx *ctx, const char *name, const char *error)
+{
+    return limit_call(ctx, "breaker", name, "trip", error ? error : "");
+}
+
+void drudge_ctx_breaker_reset(drudge_ctx *ctx, const char *name)
+{
+    limit_call(ctx, "breaker", name, "reset", "");
+}
+
 /* Fork isolation: the child reports to the parent through a pipe, in frames
  * of one type byte, a 4-byte length and the bytes. */
 enum { MSG_PROGRESS = 'P', MSG_RESULT = 'R', MSG_ERROR = 'E', MSG_OUTCOME = 'O' };
@@ -593,6 +661,11 @@ static void run_job(drudge_worker *w, job_slot *s, int attempt)
         if ((unsigned)o > DRUDGE_UNAVAILABLE)
             o = DRUDGE_FAIL;
         s->outcome = o == DRUDGE_RETRY ? "retry" : o == DRUDGE_FAIL ? "fail" : "unavailable";
+        if (o == DRUDGE_UNAVAILABLE && ctx.retry_after_ms > 0) {
+            /* unavailable for this job only (a per-host breaker): defer it */
+            s->outcome = "defer";
+            snprintf(s->delay_ms, sizeof s->delay_ms, "%lld", (long long)ctx.retry_after_ms);
+        }
         if (!ctx.error[0])
             snprintf(ctx.error, sizeof ctx.error, "handler returned %s", drudge_outcome_name(o));
         s->text = strdup(ctx.error);

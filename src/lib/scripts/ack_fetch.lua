@@ -8,7 +8,9 @@
 --       7 breaker base ms, 8 breaker cap ms, 9 probe hold ms,
 --       10 number of acks n, then n groups of 6:
 --       payload, status key, outcome (done | retry | fail | unavailable |
---       requeue), result or error text, run_ms, retry delay ms
+--       defer | requeue), result or error text, run_ms, retry delay ms
+--       (defer: unavailable for this job only - back to <Class>:delayed
+--       after the delay, attempt not spent, class not paused)
 -- Returns {states, fetch, value, trimmed}:
 --   states: one entry per ack: the state written ('done', 'retrying',
 --       'failed', 'queued', 'cancelled') or 'gone' (not in the processing
@@ -58,14 +60,16 @@ for i = 0, n - 1 do
   else
     local h = redis.call('HMGET', status, 'state', 'cancel')
     local marked = h[1] == 'running'
-    if outcome ~= 'requeue' and outcome ~= 'unavailable' then
+    if outcome ~= 'requeue' and outcome ~= 'unavailable' and outcome ~= 'defer' then
       run_total = run_total + run_ms
       if not marked then
         redis.call('HINCRBY', status, 'attempts', 1)
         redis.call('HSET', status, 'started_at', now - run_ms, 'worker', worker)
       end
     end
-    if h[2] and outcome ~= 'done' and outcome ~= 'requeue' then outcome = 'cancelled' end
+    if h[2] and outcome ~= 'done' and outcome ~= 'requeue' and outcome ~= 'defer' then
+      outcome = 'cancelled'
+    end
     if outcome == 'done' then
       if text ~= '' then
         redis.call('HSET', status, 'state', 'done', 'progress', 100, 'finished_at', now,
@@ -96,6 +100,14 @@ for i = 0, n - 1 do
       redis.call('HDEL', status, 'cancel')
       redis.call('EXPIRE', status, status_ttl)
       state = 'cancelled'
+    elseif outcome == 'defer' then
+      -- the service behind this one job is down (a per-host breaker):
+      -- try it again later without spending an attempt or pausing the class
+      local due = now + tonumber(ARGV[b + 5])
+      redis.call('ZADD', KEYS[4], due, payload)
+      if marked then redis.call('HINCRBY', status, 'attempts', -1) end
+      redis.call('HSET', status, 'state', 'queued', 'error', text, 'due_at', due)
+      state = 'queued'
     else
       -- unavailable / requeue: back to the head, the attempt not spent
       redis.call('LPUSH', KEYS[1], payload)

@@ -36,7 +36,9 @@ SCRIPTS    = $(sort $(wildcard src/lib/scripts/*.lua))
 STATIC_LIB = $(BUILD)/libdrudge.a
 SHARED_LIB = $(BUILD)/libdrudge.so.$(VERSION)
 
-CLI_SRC    = $(sort $(wildcard src/cli/*.c))
+# The CLI includes the web dashboard (drudge web), which needs libmicrohttpd.
+CLI_SRC    = $(sort $(wildcard src/cli/*.c) $(wildcard src/web/*.c))
+WEB_PKGS   = libmicrohttpd
 
 # Workers: every src/workers/<kind>/ builds build/.../drudge-<kind>. A
 # worker's own libraries are named in <kind>_PKGS (pkg-config names).
@@ -80,8 +82,9 @@ $(SHARED_LIB): $(LIB_OBJ)
 	ln -sf libdrudge.so.$(SOVERSION) $(BUILD)/libdrudge.so
 
 # Programs link the static library: one file to deploy, no LD_LIBRARY_PATH.
+$(BUILD)/web/%.o: CPPFLAGS += $(shell pkg-config --cflags $(WEB_PKGS))
 $(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(WEB_PKGS)) $(PKG_LIBS) -lpthread -lm
 define worker_rules
 $(BUILD)/workers/$(1)/%.o: CPPFLAGS += $(if $($(1)_PKGS),$$(shell pkg-config --cflags $($(1)_PKGS)))
 $(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1)/*.c)) $(STATIC_LIB)
@@ -153,6 +156,9 @@ install: all
 	ln -sf libdrudge.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libdrudge.so
 	install -m 644 include/drudge.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/drudge.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+run: deps all
+	sh tools/run.sh
 
 format:
 	clang-format -i include/*.h src/*/*.[ch] src/workers/*/*.[ch] tests/unit/*.c

@@ -256,6 +256,67 @@ static const key_spec worker_keys[] = {
      .def_str = "info"},
 };
 
+static const char *const default_image_forbidden_env[] = {"*PASSWORD*", "*SECRET*", "*TOKEN*",
+                                                          "*KEY*", NULL};
+
+/* ImageMagick's own limits; the system policy.xml may cap them lower. */
+static const key_spec image_limit_keys[] = {
+    {.key = "width",
+     .type = T_LONG,
+     .min = 1,
+     .max = 1000000,
+     .offset = CFG(image_limit_width),
+     .def_num = 16000},
+    {.key = "height",
+     .type = T_LONG,
+     .min = 1,
+     .max = 1000000,
+     .offset = CFG(image_limit_height),
+     .def_num = 16000},
+    {.key = "area",
+     .type = T_LONG,
+     .min = 1,
+     .max = 1e12,
+     .offset = CFG(image_limit_area),
+     .def_num = 128000000},
+    {.key = "memory",
+     .type = T_LONG,
+     .min = 1,
+     .max = 1048576,
+     .offset = CFG(image_limit_memory),
+     .def_num = 256},
+    {.key = "map",
+     .type = T_LONG,
+     .min = 1,
+     .max = 1048576,
+     .offset = CFG(image_limit_map),
+     .def_num = 512},
+    {.key = "disk",
+     .type = T_LONG,
+     .min = 1,
+     .max = 1048576,
+     .offset = CFG(image_limit_disk),
+     .def_num = 1024},
+    {.key = "input",
+     .type = T_LONG,
+     .min = 1,
+     .max = 65536,
+     .offset = CFG(image_limit_input),
+     .def_num = 50},
+    {.key = "time",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 86400,
+     .offset = CFG(image_limit_time),
+     .def_num = 30},
+    {.key = "list_length",
+     .type = T_LONG,
+     .min = 1,
+     .max = 100000,
+     .offset = CFG(image_limit_list_length),
+     .def_num = 300},
+};
+
 static const key_spec image_keys[] = {
     {.key = "input_dir", .type = T_STR, .offset = CFG(image_input_dir), .def_str = "var/uploads"},
     {.key = "output_dir", .type = T_STR, .offset = CFG(image_output_dir), .def_str = "var/out"},
@@ -264,12 +325,74 @@ static const key_spec image_keys[] = {
      .offset = CFG(image_allowed_formats),
      .count_offset = CFG(image_nallowed_formats),
      .def_list = default_image_formats},
+    {.key = "temp_dir",
+     .type = T_STR,
+     .flags = F_EMPTY_OK,
+     .offset = CFG(image_temp_dir),
+     .def_str = ""},
+    {.key = "font",
+     .type = T_STR,
+     .offset = CFG(image_font),
+     .def_str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"},
+    {.key = "threads",
+     .type = T_LONG,
+     .min = 1,
+     .max = 256,
+     .offset = CFG(image_threads),
+     .def_num = 1},
+    {.key = "forbidden_env",
+     .type = T_STRLIST,
+     .offset = CFG(image_forbidden_env),
+     .count_offset = CFG(image_nforbidden_env),
+     .def_list = default_image_forbidden_env},
+    {.key = "limits", .type = T_SECTION, SUB(image_limit_keys)},
 };
+
+/* smtp:// or smtps://, a host, no credentials (the user is email.user, the
+ * password only $DRUDGE_SMTP_PASSWORD), no spaces or control bytes. */
+static int check_smtp_url(const char *value, char *why, size_t whycap)
+{
+    const char *rest = NULL, *why_not = NULL;
+    if (strncasecmp(value, "smtp://", 7) == 0)
+        rest = value + 7;
+    else if (strncasecmp(value, "smtps://", 8) == 0)
+        rest = value + 8;
+    size_t host_len = rest ? strcspn(rest, "/?#") : 0;
+    if (rest == NULL)
+        why_not = "must start with smtp:// or smtps://";
+    else if (host_len == 0 || rest[0] == ':')
+        why_not = "has no host";
+    else if (memchr(rest, '@', host_len) != NULL)
+        why_not = "must not hold credentials: set email.user and $DRUDGE_SMTP_PASSWORD";
+    else if (strpbrk(value, "?#") != NULL)
+        why_not = "must not have a query or fragment";
+    for (const char *p = value; why_not == NULL && *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            why_not = "must not contain spaces or control characters";
+    if (why_not == NULL)
+        return 0;
+    char q[QUOTE_MAX + 8];
+    quote(q, sizeof q, value, strlen(value));
+    snprintf(why, whycap, "%s, got %s", why_not, q);
+    return -1;
+}
+
+static int check_starttls(const char *value, char *why, size_t whycap)
+{
+    if (strcmp(value, "required") == 0 || strcmp(value, "optional") == 0 ||
+        strcmp(value, "never") == 0)
+        return 0;
+    char q[QUOTE_MAX + 8];
+    quote(q, sizeof q, value, strlen(value));
+    snprintf(why, whycap, "must be required, optional or never, got %s", q);
+    return -1;
+}
 
 static const key_spec email_keys[] = {
     {.key = "smtp_url",
      .type = T_STR,
      .offset = CFG(email_smtp_url),
+     .check = check_smtp_url,
      .def_str = "smtp://127.0.0.1:25"},
     {.key = "from",
      .type = T_STR,
@@ -279,6 +402,46 @@ static const key_spec email_keys[] = {
      .type = T_STR,
      .offset = CFG(email_attachments_dir),
      .def_str = "var/out"},
+    {.key = "allowed_from",
+     .type = T_STRLIST,
+     .offset = CFG(email_allowed_from),
+     .count_offset = CFG(email_nallowed_from)},
+    {.key = "starttls",
+     .type = T_STR,
+     .offset = CFG(email_starttls),
+     .check = check_starttls,
+     .def_str = "optional"},
+    {.key = "user", .type = T_STR, .flags = F_EMPTY_OK, .offset = CFG(email_user), .def_str = ""},
+    {.key = "max_recipients",
+     .type = T_LONG,
+     .min = 1,
+     .max = 10000,
+     .offset = CFG(email_max_recipients),
+     .def_num = 100},
+    {.key = "max_attachment_bytes",
+     .type = T_SIZE,
+     .min = 1,
+     .max = 1024.0 * 1024 * 1024,
+     .offset = CFG(email_max_attachment_bytes),
+     .def_num = 10 * 1024 * 1024},
+    {.key = "max_message_bytes",
+     .type = T_SIZE,
+     .min = 1,
+     .max = 1024.0 * 1024 * 1024,
+     .offset = CFG(email_max_message_bytes),
+     .def_num = 25 * 1024 * 1024},
+    {.key = "connect_timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 3600,
+     .offset = CFG(email_connect_timeout),
+     .def_num = 10},
+    {.key = "timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 86400,
+     .offset = CFG(email_timeout),
+     .def_num = 60},
 };
 
 static const key_spec pdf_keys[] = {

@@ -40,6 +40,10 @@ int drudge__conn_init(drudge_conn *c, const drudge_config *cfg)
     const char *pw = getenv("DRUDGE_REDIS_PASSWORD");
     if (pw && *pw)
         snprintf(c->url.password, sizeof c->url.password, "%s", pw);
+    /* an ACL user, also for unix:// URLs, which carry no user part */
+    const char *user = getenv("DRUDGE_REDIS_USER");
+    if (user && *user)
+        snprintf(c->url.user, sizeof c->url.user, "%s", user);
     return 0;
 }
 

@@ -51,8 +51,9 @@ typedef struct push_args {
     char status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
     char classes_key[DRUDGE_KEY_MAX];
     char due[32];
-    const char *argv[8];
-    size_t lens[8];
+    char delay[32];
+    const char *argv[9];
+    size_t lens[9];
 } push_args;
 
 /* Validate one payload and lay out the script arguments. */
@@ -77,11 +78,9 @@ static int prepare(drudge_client *c, const char *class_name, const char *payload
         snprintf(c->errstr, sizeof c->errstr, "%s", why);
         return -1;
     }
-    int64_t due = 0;
-    if (opts && opts->at_ms > 0)
-        due = opts->at_ms;
-    else if (opts && opts->delay_ms > 0)
-        due = drudge__now_ms() + opts->delay_ms;
+    /* a delay is counted on the Redis server's clock, like every other time */
+    int64_t due = opts && opts->at_ms > 0 ? opts->at_ms : 0;
+    int64_t delay = opts && opts->at_ms <= 0 && opts->delay_ms > 0 ? opts->delay_ms : 0;
     if (drudge__keys_init(&a->keys, c->cfg->namespace_, class_name) < 0 ||
         drudge__key_status(&a->keys, id_out, a->status_key, sizeof a->status_key) < 0 ||
         drudge__key_classes(c->cfg->namespace_, a->classes_key, sizeof a->classes_key) < 0) {
@@ -89,9 +88,11 @@ static int prepare(drudge_client *c, const char *class_name, const char *payload
         return -1;
     }
     snprintf(a->due, sizeof a->due, "%lld", (long long)due);
-    const char *argv[8] = {a->keys.queue, a->status_key, a->keys.delayed, a->classes_key,
-                           payload, a->due, (opts && opts->unique) ? "1" : "0", class_name};
-    for (int i = 0; i < 8; i++) {
+    snprintf(a->delay, sizeof a->delay, "%lld", (long long)delay);
+    const char *argv[9] = {a->keys.queue, a->status_key, a->keys.delayed, a->classes_key,
+                           payload, a->due, (opts && opts->unique) ? "1" : "0", class_name,
+                           a->delay};
+    for (int i = 0; i < 9; i++) {
         a->argv[i] = argv[i];
         a->lens[i] = i == 4 ? len : strlen(argv[i]);
     }
@@ -123,7 +124,7 @@ int drudge_push(drudge_client *c, const char *class_name, const char *payload, s
     c->errstr[0] = '\0';
     if (prepare(c, class_name, payload, len, opts, &a, id_out) < 0 || drudge__client_ready(c) < 0)
         return -1;
-    return push_reply(c, drudge__conn_eval(&c->conn, &drudge__script_push, 4, 8, a.argv, a.lens));
+    return push_reply(c, drudge__conn_eval(&c->conn, &drudge__script_push, 4, 9, a.argv, a.lens));
 }
 
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
@@ -154,7 +155,7 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
         size_t end = start + 1000 < n ? start + 1000 : n;
         for (size_t i = start; i < end; i++) {
             prepare(c, class_name, payloads[i], lens[i], NULL, a, ids_out[i]);
-            if (drudge__conn_append_eval(&c->conn, &drudge__script_push, 4, 8, a->argv, a->lens) < 0) {
+            if (drudge__conn_append_eval(&c->conn, &drudge__script_push, 4, 9, a->argv, a->lens) < 0) {
                 snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
                 pushed = -1;
                 goto out;
@@ -172,6 +173,24 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
 out:
     free(a);
     return pushed;
+}
+
+/* A JSON string of the bytes; bytes that are not UTF-8 (an error text from a
+ * bad payload, say) become '?' rather than losing the whole field. */
+static json_t *utf8_string(const char *s, size_t len)
+{
+    json_t *v = json_stringn(s, len);
+    if (v)
+        return v;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        copy[i] = (unsigned char)s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
+    copy[len] = '\0';
+    v = json_stringn(copy, len);
+    free(copy);
+    return v;
 }
 
 json_t *drudge_status_get(drudge_client *c, const char *class_name, const char *id)
@@ -201,7 +220,7 @@ json_t *drudge_status_get(drudge_client *c, const char *class_name, const char *
         obj = json_object();
         for (size_t i = 0; i + 1 < r->elements; i += 2)
             json_object_set_new(obj, r->element[i]->str,
-                                json_stringn(r->element[i + 1]->str, r->element[i + 1]->len));
+                                utf8_string(r->element[i + 1]->str, r->element[i + 1]->len));
     } else if (r->type == REDIS_REPLY_ERROR) {
         snprintf(c->errstr, sizeof c->errstr, "redis: %s", r->str);
     }

@@ -142,18 +142,17 @@ int64_t drudge__schedule_tick(drudge_worker *w, drudge_schedule *s)
             } else {
                 st->next_due = drudge__cron_next(&st->cron, last, e->timezone);
                 if (st->next_due > 0 && st->next_due < now - 60) {
-                    /* every worker was down when it was due */
-                    int64_t missed = st->next_due;
-                    int64_t next = drudge__cron_next(&st->cron, now - 60, e->timezone);
-                    if (next > 0 && next <= now)
-                        missed = 0; /* the current minute is due anyway */
-                    if (missed && e->catch_up) {
+                    /* every worker was down when it was due: fire once for
+                     * the missed time(s) if the entry wants it, else skip */
+                    if (e->catch_up) {
                         drudge_log(DRUDGE_LOG_INFO, "cron_catch_up", "entry=%s missed=%lld",
-                                   e->name, (long long)missed);
+                                   e->name, (long long)st->next_due);
                         fire(w, e, now - now % 60);
+                    } else {
+                        drudge_log(DRUDGE_LOG_INFO, "cron_skip_missed", "entry=%s missed=%lld",
+                                   e->name, (long long)st->next_due);
                     }
-                    st->next_due = next > 0 && next <= now ? next
-                                                           : drudge__cron_next(&st->cron, now, e->timezone);
+                    st->next_due = drudge__cron_next(&st->cron, now, e->timezone);
                 }
             }
             if (st->next_due < 0) {

@@ -60,6 +60,7 @@ static int signal_fds[2] = {-1, -1}; /* write ends: supervisor, job loop */
 
 #define FETCH_BLOCK_S "0.5"     /* idle workers notice a stop within this */
 #define ERROR_MAX 1000          /* error text kept in the status hash */
+#define RECYCLE_MIN_UPTIME_MS 3000
 
 static const char *const outcome_names[] = {"done", "retry", "fail", "unavailable"};
 
@@ -1024,6 +1025,29 @@ static void loop(drudge_worker *w, const char **why)
     free(b);
 }
 
+/* A Redis that may evict keys under memory pressure can drop queued jobs
+ * and statuses without a trace: say so loudly at start-up. */
+static void warn_if_evicting(drudge_worker *w)
+{
+    const char *argv[2] = {"INFO", "memory"};
+    redisReply *r = drudge__conn_cmd(&w->conn, 2, argv, NULL);
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(r->str, "maxmemory_policy:");
+        if (p) {
+            p += strlen("maxmemory_policy:");
+            size_t n = strcspn(p, "\r\n");
+            char policy[64];
+            snprintf(policy, sizeof policy, "%.*s", (int)(n < 63 ? n : 63), p);
+            if (strcmp(policy, "noeviction") != 0)
+                drudge_log(DRUDGE_LOG_WARN, "redis_may_evict", "policy=%s advice=%s", policy,
+                           "set maxmemory-policy noeviction: an evicted queue or status is a "
+                           "lost job");
+        }
+    }
+    if (r)
+        freeReplyObject(r);
+}
+
 int drudge_worker_run(const drudge_config *cfg, const char *class_name, const drudge_worker_def *def)
 {
     drudge_worker *w = calloc(1, sizeof *w);
@@ -1062,6 +1086,7 @@ int drudge_worker_run(const drudge_config *cfg, const char *class_name, const dr
                "class=%s worker=%s isolation=%s timeout=%.0f max_attempts=%d program=%s",
                w->cls.name, w->id, w->cls.isolation == DRUDGE_ISOLATION_FORK ? "fork" : "inprocess",
                w->cls.timeout, w->cls.max_attempts, def->program);
+    warn_if_evicting(w);
     drudge__housekeep_tick(w, 1);
     if (drudge__supervisor_start(w) < 0) {
         drudge_log(DRUDGE_LOG_ERROR, "start_failed", "error=\"supervisor thread: %s\"",
@@ -1072,6 +1097,14 @@ int drudge_worker_run(const drudge_config *cfg, const char *class_name, const dr
     loop(w, &why);
     if (w->conn.ctx)
         drudge__requeue_all(w, &w->conn);
+    /* A recycled worker exits no sooner than RECYCLE_MIN_UPTIME_MS after it
+     * started: supervisord (startsecs) takes a quicker exit for a failed
+     * start and would give up on the program. */
+    if (why && strcmp(why, "signal") != 0) {
+        int64_t up = drudge__mono_ms() - w->started_mono;
+        if (up < RECYCLE_MIN_UPTIME_MS)
+            nap(w, RECYCLE_MIN_UPTIME_MS - up);
+    }
     drudge_log(DRUDGE_LOG_INFO, "worker_stop", "class=%s worker=%s reason=%s jobs=%ld",
                w->cls.name, w->id, why ? why : "error", w->jobs_done);
     rc = 0;

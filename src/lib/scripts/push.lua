@@ -1,6 +1,7 @@
 -- push: enqueue one job and write its status `queued`, atomically.
 -- KEYS: 1 queue, 2 status key, 3 delayed, 4 classes set
--- ARGV: 1 payload, 2 due_ms (0 = now), 3 unique (0|1), 4 class name
+-- ARGV: 1 payload, 2 due_ms (unix ms; 0 = none), 3 unique (0|1), 4 class name,
+--       5 delay_ms (relative to the server's clock; used when due_ms is 0)
 -- Returns {0} pushed, {1} duplicate (unique and a live copy exists).
 local unique = ARGV[3] == '1'
 if unique then
@@ -11,6 +12,7 @@ if unique then
 end
 local now = now_ms()
 local due = tonumber(ARGV[2])
+if due <= 0 and tonumber(ARGV[5]) > 0 then due = now + tonumber(ARGV[5]) end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'state', 'queued', 'queued_at', now, 'attempts', 0, 'progress', 0)
 if due > now then

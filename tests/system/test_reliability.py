@@ -13,6 +13,10 @@ import redis as redis_py
 
 from conftest import sha256_id, status, wait_for
 
+# Under AddressSanitizer (make test SANITIZE=1) a SIGSEGV would be caught and
+# turned into exit 1; the crash tests need the real signal.
+CRASH_ENV = {"ASAN_OPTIONS": "handle_segv=0:handle_abort=0"}
+
 CLS = "NoopJob"
 TIMEOUT = 60
 
@@ -219,7 +223,7 @@ def test_crashing_job_in_fork_isolation_fails_after_max_attempts_and_worker_surv
     cfg = config_file(
         "classes:\n"
         "  NoopJob: {isolation: fork, max_attempts: 3, backoff: {base: 0.1, cap: 0.2}}\n")
-    (proc,) = workers.start("drudge-noop", config=cfg)
+    (proc,) = workers.start("drudge-noop", config=cfg, env=CRASH_ENV)
     crash_payload, crash_id = push(r, {"n": 1, "outcome": "crash"})
     st = wait_state(r, crash_id, "failed", [proc])
     assert st["attempts"] == "3", st
@@ -241,7 +245,7 @@ def test_poison_pill_that_kills_inprocess_workers_ends_in_failed(r, workers, con
         "worker: {heartbeat: 0.5, dead_after: 2}\n"
         "classes:\n"
         "  NoopJob: {isolation: inprocess, max_attempts: 2}\n")
-    live = list(workers.start("drudge-noop", config=cfg))
+    live = list(workers.start("drudge-noop", config=cfg, env=CRASH_ENV))
     crash_payload, crash_id = push(r, {"n": 1, "outcome": "crash"})
     exits = []
 
@@ -251,7 +255,7 @@ def test_poison_pill_that_kills_inprocess_workers_ends_in_failed(r, workers, con
             if p.poll() is not None:
                 exits.append(p.returncode)
                 live.remove(p)
-                live.extend(workers.start("drudge-noop", config=cfg))
+                live.extend(workers.start("drudge-noop", config=cfg, env=CRASH_ENV))
         return status(r, CLS, crash_id).get("state") == "failed"
 
     try:

@@ -447,10 +447,63 @@ static const key_spec email_keys[] = {
 static const key_spec pdf_keys[] = {
     {.key = "chromium", .type = T_STR, .offset = CFG(pdf_chromium), .def_str = "/usr/bin/chromium"},
     {.key = "output_dir", .type = T_STR, .offset = CFG(pdf_output_dir), .def_str = "var/out"},
+    {.key = "input_dir", .type = T_STR, .offset = CFG(pdf_input_dir), .def_str = "var/uploads"},
+    {.key = "allowed_hosts",
+     .type = T_STRLIST,
+     .offset = CFG(pdf_allowed_hosts),
+     .count_offset = CFG(pdf_nallowed_hosts)},
+    {.key = "allow_private_networks", .type = T_BOOL, .offset = CFG(pdf_allow_private_networks)},
+    {.key = "browser_max_jobs",
+     .type = T_LONG,
+     .max = 1e9,
+     .offset = CFG(pdf_browser_max_jobs),
+     .def_num = 500},
+    {.key = "timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 3600,
+     .offset = CFG(pdf_timeout),
+     .def_num = 30},
+    {.key = "navigation_timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 3600,
+     .offset = CFG(pdf_navigation_timeout),
+     .def_num = 20},
+    {.key = "no_sandbox", .type = T_BOOL, .offset = CFG(pdf_no_sandbox)},
+    {.key = "max_output_bytes",
+     .type = T_SIZE,
+     .min = 1024,
+     .max = 1024.0 * 1024 * 1024,
+     .offset = CFG(pdf_max_output_bytes),
+     .def_num = 64.0 * 1024 * 1024},
 };
+
+/* hosts and credentials are mappings of the user's names, kept as JSON
+ * text; check_http() checks their shape and normalises hosts. */
+static int check_http(load_state *st, void *base, yaml_node_t *map, const char *path);
 
 static const key_spec http_keys[] = {
     {.key = "host_rate", .type = T_RATE, .max = 1e6, .offset = CFG(http_host_rate), .def_num = 5},
+    {.key = "hosts", .type = T_JSON, .offset = CFG(http_hosts), .def_str = "{}"},
+    {.key = "allow_private_networks", .type = T_BOOL, .offset = CFG(http_allow_private_networks)},
+    {.key = "max_response_bytes",
+     .type = T_SIZE,
+     .max = 64.0 * 1024 * 1024,
+     .offset = CFG(http_max_response_bytes),
+     .def_num = 65536},
+    {.key = "max_redirects",
+     .type = T_INT,
+     .max = 20,
+     .offset = CFG(http_max_redirects),
+     .def_num = 5},
+    {.key = "timeout",
+     .type = T_SECONDS,
+     .flags = F_POSITIVE,
+     .max = 86400,
+     .offset = CFG(http_timeout),
+     .def_num = 30},
+    {.key = "credentials", .type = T_JSON, .offset = CFG(http_credentials), .def_str = "{}"},
 };
 
 static const key_spec web_keys[] = {
@@ -477,7 +530,7 @@ static const key_spec top_keys[] = {
     {.key = "image", .type = T_SECTION, SUB(image_keys)},
     {.key = "email", .type = T_SECTION, SUB(email_keys)},
     {.key = "pdf", .type = T_SECTION, SUB(pdf_keys)},
-    {.key = "http", .type = T_SECTION, SUB(http_keys)},
+    {.key = "http", .type = T_SECTION, SUB(http_keys), .post = check_http},
     {.key = "web", .type = T_SECTION, SUB(web_keys)},
 };
 
@@ -1187,6 +1240,207 @@ static int check_backoff(load_state *st, void *base, yaml_node_t *map, const cha
     return fail(st, key_line(st, map, "base"), kpath,
                 "must be at most cap (%g, the default; set cap too), got %g", cls->backoff_cap,
                 cls->backoff_base);
+}
+
+/* ---- http.hosts and http.credentials ---- */
+
+/* The value node of `key` in map, or NULL. */
+static yaml_node_t *value_of(load_state *st, yaml_node_t *map, const char *key)
+{
+    yaml_node_pair_t *p = map && map->type == YAML_MAPPING_NODE ? find_pair(st, map, key) : NULL;
+    return p ? yaml_document_get_node(st->doc, p->value) : NULL;
+}
+
+/* A host name or IP literal as URLs give it, lowercased into out. */
+static int http_host_name(const char *host, char *out, size_t cap)
+{
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    if (n == 0 || n > 253 || n >= cap)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = host[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+              ch == ':' || ch == '_'))
+            return -1;
+        out[i] = ch;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* http.hosts: host -> rate. Stored back as {"host": per second, ...}. */
+static int check_http_hosts(load_state *st, drudge_config *cfg, yaml_node_t *map,
+                            const char *path)
+{
+    yaml_node_t *node = value_of(st, map, "hosts");
+    char kpath[KEY_PATH_MAX], hpath[KEY_PATH_MAX], host[256];
+    const char *key;
+    json_t *value, *in = json_loads(cfg->http_hosts, 0, NULL), *out = json_object();
+    int rc = -1;
+
+    join_path(kpath, sizeof kpath, path, "hosts");
+    if (in == NULL || out == NULL) {
+        out_of_memory(st, line_of(node), kpath);
+        goto out;
+    }
+    json_object_foreach(in, key, value) {
+        double rate;
+        size_t line = key_line(st, node, key);
+        join_path(hpath, sizeof hpath, kpath, key);
+        if (http_host_name(key, host, sizeof host) < 0) {
+            fail(st, line, hpath, "must be a host name or IP address as URLs write it");
+            goto out;
+        }
+        if (json_is_number(value))
+            rate = json_number_value(value);
+        else if (!json_is_string(value) || parse_rate(json_string_value(value), &rate) < 0)
+            rate = -1;
+        if (!(rate >= 0 && rate <= 1e6)) {
+            fail(st, line, hpath,
+                 "must be a rate such as 2/s, 120/min or a number per second "
+                 "(0 = unlimited, at most 1e+06/s)");
+            goto out;
+        }
+        if (json_object_get(out, host) != NULL) {
+            fail(st, line, hpath, "duplicate host \"%s\"", host);
+            goto out;
+        }
+        if (json_object_set_new(out, host, json_real(rate)) < 0) {
+            out_of_memory(st, line, hpath);
+            goto out;
+        }
+    }
+    char *text = json_dumps(out, JSON_COMPACT);
+    if (text == NULL) {
+        out_of_memory(st, line_of(node), kpath);
+        goto out;
+    }
+    free(cfg->http_hosts);
+    cfg->http_hosts = text;
+    rc = 0;
+out:
+    json_decref(in);
+    json_decref(out);
+    return rc;
+}
+
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 128. */
+static int env_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 128 || (s[0] >= '0' && s[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* What each credential type takes; every key is required. */
+static const struct {
+    const char *type;
+    const char *keys[3];
+} http_credential_types[] = {
+    {"bearer", {"type", "token_env", NULL}},
+    {"basic", {"type", "user", "password_env"}},
+};
+
+static int check_http_credential(load_state *st, const char *name, json_t *cred,
+                                 yaml_node_t *node, const char *cpath)
+{
+    char kpath[KEY_PATH_MAX];
+    const char *key;
+    json_t *value;
+    size_t t, n = sizeof http_credential_types / sizeof http_credential_types[0];
+    const char *type = json_string_value(json_object_get(cred, "type"));
+
+    (void)name;
+    for (t = 0; type != NULL && t < n; t++)
+        if (strcmp(type, http_credential_types[t].type) == 0)
+            break;
+    if (type == NULL || t == n) {
+        join_path(kpath, sizeof kpath, cpath, "type");
+        return fail(st, key_line(st, node, "type"), kpath, "must be bearer or basic");
+    }
+    const char *const *keys = http_credential_types[t].keys;
+    json_object_foreach(cred, key, value) {
+        size_t k;
+        join_path(kpath, sizeof kpath, cpath, key);
+        for (k = 0; k < 3 && keys[k] != NULL; k++)
+            if (strcmp(keys[k], key) == 0)
+                break;
+        if (k == 3 || keys[k] == NULL) {
+            if (strcmp(key, "token") == 0 || strcmp(key, "password") == 0)
+                return fail(st, key_line(st, node, key), kpath,
+                            "secrets do not go in the config file: name an environment "
+                            "variable with %s_env",
+                            key);
+            return fail(st, key_line(st, node, key), kpath, "unknown key for a %s credential",
+                        type);
+        }
+        const char *text = json_string_value(value);
+        int ok = strcmp(key, "type") == 0 ||
+                 (strcmp(key, "user") == 0 ? text != NULL && *text != '\0' &&
+                                                 strpbrk(text, ":\r\n") == NULL
+                                           : env_name_ok(text));
+        if (!ok)
+            return fail(st, key_line(st, node, key), kpath,
+                        strcmp(key, "user") == 0
+                            ? "must be a non-empty string without ':' or line breaks"
+                            : "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    for (size_t k = 0; k < 3 && keys[k] != NULL; k++)
+        if (json_object_get(cred, keys[k]) == NULL) {
+            join_path(kpath, sizeof kpath, cpath, keys[k]);
+            return fail(st, line_of(node), kpath, "required for a %s credential", type);
+        }
+    return 0;
+}
+
+/* http.credentials: name -> {type, token_env} | {type, user, password_env}. */
+static int check_http_credentials(load_state *st, drudge_config *cfg, yaml_node_t *map,
+                                  const char *path)
+{
+    yaml_node_t *node = value_of(st, map, "credentials");
+    char kpath[KEY_PATH_MAX], cpath[KEY_PATH_MAX];
+    const char *name;
+    json_t *cred, *in = json_loads(cfg->http_credentials, 0, NULL);
+    int rc = 0;
+
+    join_path(kpath, sizeof kpath, path, "credentials");
+    if (in == NULL)
+        return out_of_memory(st, line_of(node), kpath);
+    json_object_foreach(in, name, cred) {
+        size_t line = key_line(st, node, name);
+        join_path(cpath, sizeof cpath, kpath, name);
+        if (!drudge_class_valid(name))
+            rc = fail(st, line, cpath, "credential names must be %s", name_chars);
+        else if (!json_is_object(cred))
+            rc = fail(st, line, cpath,
+                      "must be a mapping: {type: bearer, token_env: VAR} or "
+                      "{type: basic, user: name, password_env: VAR}");
+        else
+            rc = check_http_credential(st, name, cred, value_of(st, node, name), cpath);
+        if (rc < 0)
+            break;
+    }
+    json_decref(in);
+    return rc;
+}
+
+static int check_http(load_state *st, void *base, yaml_node_t *map, const char *path)
+{
+    if (check_http_hosts(st, base, map, path) < 0 ||
+        check_http_credentials(st, base, map, path) < 0)
+        return -1;
+    return 0;
 }
 
 /* ---- classes: and schedule: ---- */

@@ -47,7 +47,7 @@ typedef struct drudge_keys {
     char processing_prefix[DRUDGE_KEY_MAX];  /* "<ns:><Class>:processing:" */
     char breaker[DRUDGE_KEY_MAX];            /* "<ns:><Class>:breaker" cool-down state */
     char rate[DRUDGE_KEY_MAX];               /* "<ns:><Class>:rate" limiter state */
-    char minutes[DRUDGE_KEY_MAX];            /* "<ns:><Class>:minutes" per-minute counters */
+    char minute_prefix[DRUDGE_KEY_MAX];      /* "<ns:><Class>:minute:" + unix minute: counters */
 } drudge_keys;
 
 /* Build the per-class keys. -1 if a name does not fit. */

@@ -26,7 +26,7 @@ int drudge__keys_init(drudge_keys *k, const char *ns, const char *class_name)
               NULL) < 0 ||
         build(k->breaker, sizeof k->breaker, ns, class_name, ":breaker", NULL) < 0 ||
         build(k->rate, sizeof k->rate, ns, class_name, ":rate", NULL) < 0 ||
-        build(k->minutes, sizeof k->minutes, ns, class_name, ":minutes", NULL) < 0)
+        build(k->minute_prefix, sizeof k->minute_prefix, ns, class_name, ":minute:", NULL) < 0)
         return -1;
     return 0;
 }

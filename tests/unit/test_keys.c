@@ -49,7 +49,7 @@ static void test_class_keys_without_namespace(void **state)
     assert_string_equal(k.processing_prefix, "ImageJob:processing:");
     assert_string_equal(k.breaker, "ImageJob:breaker");
     assert_string_equal(k.rate, "ImageJob:rate");
-    assert_string_equal(k.minutes, "ImageJob:minutes");
+    assert_string_equal(k.minute_prefix, "ImageJob:minute:");
 }
 
 static void test_empty_namespace_means_no_prefix(void **state)
@@ -77,7 +77,7 @@ static void test_class_keys_with_namespace(void **state)
     assert_string_equal(k.processing_prefix, "ns:ImageJob:processing:");
     assert_string_equal(k.breaker, "ns:ImageJob:breaker");
     assert_string_equal(k.rate, "ns:ImageJob:rate");
-    assert_string_equal(k.minutes, "ns:ImageJob:minutes");
+    assert_string_equal(k.minute_prefix, "ns:ImageJob:minute:");
 }
 
 static void test_class_name_used_exactly_as_written(void **state)

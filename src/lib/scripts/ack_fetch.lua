@@ -141,6 +141,16 @@ end
 if failed > 0 then redis.call('HINCRBY', KEYS[3], 'failed', failed) end
 if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retried', retried) end
 if run_total > 0 then redis.call('HINCRBY', KEYS[3], 'run_ms', run_total) end
+-- per-minute counters, kept 24 h, for the dashboard's throughput plot:
+-- <Class>:minute:<unix minute> {processed, failed, retried, run_ms}
+if processed + failed + retried > 0 then
+  local mkey = string.sub(KEYS[3], 1, -6) .. 'minute:' .. math.floor(now / 60000)
+  if processed > 0 then redis.call('HINCRBY', mkey, 'processed', processed) end
+  if failed > 0 then redis.call('HINCRBY', mkey, 'failed', failed) end
+  if retried > 0 then redis.call('HINCRBY', mkey, 'retried', retried) end
+  if run_total > 0 then redis.call('HINCRBY', mkey, 'run_ms', run_total) end
+  redis.call('EXPIRE', mkey, 86400)
+end
 
 local want = tonumber(ARGV[1])
 if want <= 0 then

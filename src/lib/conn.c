@@ -200,7 +200,7 @@ redisReply *drudge__conn_cmd(drudge_conn *c, int argc, const char **argv, const 
     return check_reply(c, r, argv[0]);
 }
 
-#define EVAL_MAX_ARGS 260
+#define EVAL_MAX_ARGS 1100
 
 static int build_eval(drudge_script *s, int nkeys, int argc, const char **argv,
                       const size_t *lens, const char **av, size_t *al, char *nk, size_t nkcap)

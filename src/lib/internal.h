@@ -103,6 +103,7 @@ int drudge__conn_set_timeout(drudge_conn *c, double seconds);
 
 /* ---- scripts.c: the Lua scripts, one per atomic operation ---- */
 extern drudge_script drudge__script_push;
+extern drudge_script drudge__script_push_many;
 extern drudge_script drudge__script_start;
 extern drudge_script drudge__script_ack_fetch;
 extern drudge_script drudge__script_mark_running;
@@ -167,6 +168,7 @@ struct drudge_client {
     const drudge_config *cfg;
     drudge_conn conn;
     char errstr[DRUDGE_ERRSTR_MAX];
+    char registered_class[DRUDGE_CLASS_MAX + 1]; /* last class added to drudge:classes */
 };
 
 #endif

@@ -89,9 +89,11 @@ static int prepare(drudge_client *c, const char *class_name, const char *payload
     }
     snprintf(a->due, sizeof a->due, "%lld", (long long)due);
     snprintf(a->delay, sizeof a->delay, "%lld", (long long)delay);
+    /* the class set needs the name once per client and class, not per job */
+    int known = strcmp(c->registered_class, class_name) == 0;
     const char *argv[9] = {a->keys.queue, a->status_key, a->keys.delayed, a->classes_key,
-                           payload, a->due, (opts && opts->unique) ? "1" : "0", class_name,
-                           a->delay};
+                           payload, a->due, (opts && opts->unique) ? "1" : "0",
+                           known ? "" : class_name, a->delay};
     for (int i = 0; i < 9; i++) {
         a->argv[i] = argv[i];
         a->lens[i] = i == 4 ? len : strlen(argv[i]);
@@ -124,19 +126,28 @@ int drudge_push(drudge_client *c, const char *class_name, const char *payload, s
     c->errstr[0] = '\0';
     if (prepare(c, class_name, payload, len, opts, &a, id_out) < 0 || drudge__client_ready(c) < 0)
         return -1;
-    return push_reply(c, drudge__conn_eval(&c->conn, &drudge__script_push, 4, 9, a.argv, a.lens));
+    int rc = push_reply(c, drudge__conn_eval(&c->conn, &drudge__script_push, 4, 9, a.argv, a.lens));
+    if (rc >= 0)
+        snprintf(c->registered_class, sizeof c->registered_class, "%s", class_name);
+    return rc;
 }
+
+#define PUSH_BATCH 500 /* jobs per push_many script call */
 
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
                       const size_t *lens, size_t n, char (*ids_out)[DRUDGE_ID_MAX + 1])
 {
     c->errstr[0] = '\0';
-    push_args *a = malloc(sizeof *a);
-    if (a == NULL) {
-        snprintf(c->errstr, sizeof c->errstr, "out of memory");
-        return -1;
-    }
     long pushed = -1;
+    push_args *a = malloc(sizeof *a);
+    /* status keys of one batch, and the script's arguments */
+    char (*status_keys)[DRUDGE_KEY_MAX + DRUDGE_ID_MAX] = malloc(PUSH_BATCH * sizeof *status_keys);
+    const char **argv = malloc((3 + 2 * PUSH_BATCH) * sizeof *argv);
+    size_t *argl = malloc((3 + 2 * PUSH_BATCH) * sizeof *argl);
+    if (a == NULL || status_keys == NULL || argv == NULL || argl == NULL) {
+        snprintf(c->errstr, sizeof c->errstr, "out of memory");
+        goto out;
+    }
     /* Validate everything first: a bad payload stops the batch before any
      * of it is sent. */
     for (size_t i = 0; i < n; i++) {
@@ -147,31 +158,62 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
             goto out;
         }
     }
+    if (n == 0) {
+        pushed = 0;
+        goto out;
+    }
     if (drudge__client_ready(c) < 0)
         goto out;
-    /* Pipelined in chunks so the reply buffer stays small. */
+    /* One script call per PUSH_BATCH jobs (status hashes and one RPUSH),
+     * the calls pipelined. */
     pushed = 0;
-    for (size_t start = 0; start < n; start += 1000) {
-        size_t end = start + 1000 < n ? start + 1000 : n;
-        for (size_t i = start; i < end; i++) {
-            prepare(c, class_name, payloads[i], lens[i], NULL, a, ids_out[i]);
-            if (drudge__conn_append_eval(&c->conn, &drudge__script_push, 4, 9, a->argv, a->lens) < 0) {
-                snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
-                pushed = -1;
-                goto out;
-            }
+    size_t sent = 0, calls = 0;
+    while (sent < n) {
+        size_t end = sent + PUSH_BATCH < n ? sent + PUSH_BATCH : n;
+        int argc = 0;
+        argv[argc] = a->keys.queue;
+        argl[argc++] = strlen(a->keys.queue);
+        argv[argc] = a->classes_key;
+        argl[argc++] = strlen(a->classes_key);
+        argv[argc] = class_name;
+        argl[argc++] = strlen(class_name);
+        for (size_t i = sent; i < end; i++) {
+            drudge__key_status(&a->keys, ids_out[i], status_keys[i - sent], sizeof status_keys[0]);
+            argv[argc] = payloads[i];
+            argl[argc++] = lens[i];
+            argv[argc] = status_keys[i - sent];
+            argl[argc++] = strlen(status_keys[i - sent]);
         }
-        for (size_t i = start; i < end; i++) {
-            int rc = push_reply(c, drudge__conn_read(&c->conn));
-            if (rc < 0) {
-                pushed = -1;
-                goto out;
+        if (drudge__conn_append_eval(&c->conn, &drudge__script_push_many, 2, argc, argv, argl) < 0) {
+            snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
+            pushed = -1;
+            goto out;
+        }
+        calls++;
+        sent = end;
+        /* keep a few calls in flight, not the whole batch in memory */
+        if (calls == 4 || sent == n) {
+            for (; calls > 0; calls--) {
+                redisReply *r = drudge__conn_read(&c->conn);
+                if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+                    snprintf(c->errstr, sizeof c->errstr, "%s",
+                             r == NULL ? c->conn.errstr
+                             : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply to push");
+                    if (r)
+                        freeReplyObject(r);
+                    pushed = -1;
+                    goto out;
+                }
+                pushed += (long)r->integer;
+                freeReplyObject(r);
             }
-            pushed += rc == DRUDGE_PUSHED;
         }
     }
 out:
     free(a);
+    free(status_keys);
+    free(argv);
+    free(argl);
     return pushed;
 }
 

@@ -7,6 +7,7 @@
 
 #define SCRIPT(n) drudge_script drudge__script_##n = {#n, drudge_lua_##n, ""}
 SCRIPT(push);
+SCRIPT(push_many);
 SCRIPT(start);
 SCRIPT(ack_fetch);
 SCRIPT(mark_running);
@@ -21,7 +22,7 @@ SCRIPT(failed_delete);
 SCRIPT(cancel);
 
 drudge_script *const drudge__scripts[] = {
-    &drudge__script_push,    &drudge__script_start,   &drudge__script_ack_fetch,
+    &drudge__script_push, &drudge__script_push_many,    &drudge__script_start,   &drudge__script_ack_fetch,
     &drudge__script_mark_running, &drudge__script_promote, &drudge__script_recover,
     &drudge__script_requeue, &drudge__script_heartbeat, &drudge__script_cron_fire, &drudge__script_limit,
     &drudge__script_failed_retry, &drudge__script_failed_delete, &drudge__script_cancel,

@@ -1,7 +1,8 @@
 -- push: enqueue one job and write its status `queued`, atomically.
 -- KEYS: 1 queue, 2 status key, 3 delayed, 4 classes set
--- ARGV: 1 payload, 2 due_ms (unix ms; 0 = none), 3 unique (0|1), 4 class name,
---       5 delay_ms (relative to the server's clock; used when due_ms is 0)
+-- ARGV: 1 payload, 2 due_ms (unix ms; 0 = none), 3 unique (0|1), 4 class name
+--       ('' when the client registered the class already), 5 delay_ms
+--       (relative to the server's clock; used when due_ms is 0)
 -- Returns {0} pushed, {1} duplicate (unique and a live copy exists).
 local unique = ARGV[3] == '1'
 if unique then
@@ -21,6 +22,6 @@ if due > now then
 else
   redis.call('RPUSH', KEYS[1], ARGV[1])
 end
-redis.call('SADD', KEYS[4], ARGV[4])
+if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[4]) end
 publish(KEYS[2])
 return {0}

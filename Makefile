@@ -43,7 +43,7 @@ WEB_PKGS   = libmicrohttpd
 # Workers: every src/workers/<kind>/ builds build/.../drudge-<kind>. A
 # worker's own libraries are named in <kind>_PKGS (pkg-config names).
 WORKERS     = $(notdir $(wildcard src/workers/*))
-image_PKGS  = MagickWand libseccomp
+image_PKGS  = MagickWand
 pdf_PKGS    = MagickWand
 email_PKGS  = libcurl
 http_PKGS   = libcurl
@@ -83,6 +83,17 @@ $(SHARED_LIB): $(LIB_OBJ)
 
 # Programs link the static library: one file to deploy, no LD_LIBRARY_PATH.
 $(BUILD)/web/%.o: CPPFLAGS += $(shell pkg-config --cflags $(WEB_PKGS))
+# drudge web: web/* embedded in the binary; the pure parts unit-tested alone.
+WEB_ASSETS   = $(sort $(wildcard web/*.*))
+WEB_PURE_OBJ = $(patsubst %,$(BUILD)/web/%.o,buf http route series metrics capacity)
+$(BUILD)/web_assets.h: $(WEB_ASSETS) tools/embed_assets.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+$(BUILD)/web/assets.o: $(BUILD)/web_assets.h
+$(BUILD)/web/assets.o: CPPFLAGS += -I$(BUILD)
+$(BUILD)/tests/test_web_%.o: CPPFLAGS += -Isrc/web
+$(BUILD)/tests/test_web_%: $(BUILD)/tests/test_web_%.o $(WEB_PURE_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread -lm
 $(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(WEB_PKGS)) $(PKG_LIBS) -lpthread -lm
 define worker_rules
@@ -91,6 +102,27 @@ $(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(if $($(1)_PKGS),$$(shell pkg-config --libs $($(1)_PKGS))) $$(PKG_LIBS) -lpthread
 endef
 $(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
+# drudge-pdf's pure parts (and the DevTools framing, over plain pipes),
+# unit-tested without Chromium or ImageMagick.
+PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o)
+$(BUILD)/tests/test_pdf_%.o: CPPFLAGS += -Isrc/workers/pdf
+$(addprefix $(BUILD)/tests/,test_pdf_b64 test_pdf_cdp test_pdf_env test_pdf_guard test_pdf_options test_pdf_paths test_pdf_pdfread): $(PDF_UNIT_OBJ)
+# drudge-image's pure parts, unit-tested without ImageMagick
+$(BUILD)/tests/test_image_sniff: $(BUILD)/workers/image/sniff.o
+$(BUILD)/tests/test_image_confine: $(BUILD)/workers/image/confine.o
+$(BUILD)/tests/test_image_sandbox: $(BUILD)/workers/image/sandbox.o
+$(BUILD)/tests/test_image_args: $(BUILD)/workers/image/args.o
+$(BUILD)/tests/test_image_policy: $(BUILD)/workers/image/policy.o
+# drudge-email's pure parts (no libcurl) are unit-tested with its own objects.
+$(addprefix $(BUILD)/tests/,test_email_address test_email_attach test_email_encode test_email_message): $(addprefix $(BUILD)/workers/email/,address.o attach.o buf.o encode.o message.o)
+# drudge-http's pure parts are unit-tested with the worker's own objects
+# (its URL checks use libcurl's URL parser, so the tests link libcurl).
+HTTP_UNIT_OBJ = $(addprefix $(BUILD)/workers/http/,addr.o request.o response.o resolve.o)
+HTTP_UNIT     = $(addprefix $(BUILD)/tests/,test_http_addr test_http_request test_http_response \
+                                            test_http_resolve)
+$(BUILD)/tests/test_http_%.o: CPPFLAGS += -Isrc/workers/http $(shell pkg-config --cflags libcurl)
+$(HTTP_UNIT): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(HTTP_UNIT_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread -lm
 
 $(BUILD)/drudge.pc: drudge.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@

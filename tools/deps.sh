@@ -16,12 +16,29 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-if [ -z "$missing" ]; then
-    echo "deps: everything is installed"
-    exit 0
-fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "deps: installing$missing"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+if [ -z "$missing" ]; then
+    echo "deps: everything is installed"
+else
+    echo "deps: installing$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# ---- last, apart from the Debian packages: the browser tests' npm package ----
+# playwright-core (no browser download: it drives Debian's /usr/bin/chromium)
+# into tests/system/browser/node_modules, from its package.json and lock file.
+# Skipped when it is there already.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/system/browser"
+if [ -d "$browser_dir/node_modules/playwright-core" ]; then
+    echo "deps: playwright-core is installed"
+else
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "deps: installing nodejs npm"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+    fi
+    echo "deps: npm ci --prefix tests/system/browser"
+    npm ci --prefix "$browser_dir" --no-audit --no-fund --loglevel=error
+fi

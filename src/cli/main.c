@@ -3,6 +3,7 @@
  * in one of push.c, status.c, inspect.c (read-only views) or manage.c
  * (changes: failed jobs, pause, resume, cancel). */
 #include "cli.h"
+#include "../web/web.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,31 @@ static const cli_command commands[] = {
      "Exit status: 0 cancelled (or requested), 1 already finished, 4 unknown job.\n",
      NULL},
     {"cron", NULL, "Look at the configured schedule.", "COMMAND ...", NULL, cron_commands},
+    {"web", cli_cmd_web, "Serve the dashboard, the JSON + SSE status API and /metrics.",
+     "[--listen HOST:PORT] [--token-file FILE] [--require-token-for-reads]",
+     "  --listen HOST:PORT         where to listen (default: the config's web.listen,\n"
+     "                             127.0.0.1:8080)\n"
+     "  --token-file FILE          the bearer token that pausing, retrying, deleting and\n"
+     "                             pushing need (one line, 16-256 characters); else\n"
+     "                             $DRUDGE_WEB_TOKEN, else a random one, printed with the\n"
+     "                             address to open\n"
+     "  --require-token-for-reads  the API, /metrics and outputs need the token too\n"
+     "  --timeout S                close a connection idle this long (default 30)\n"
+     "  --max-connections N        open connections at most (default 1024)\n"
+     "  --max-per-ip N             from one address at most (default 256; 0 = no limit)\n"
+     "  --sample-interval S        sample the counters for the plot every S seconds\n"
+     "                             (default 5)\n"
+     "\n"
+     "Runs until SIGINT or SIGTERM. Pages: / (overview), /workers, /classes/CLASS,\n"
+     "/jobs/CLASS/ID, /demo; JSON under /api/, Prometheus text at /metrics.\n",
+     NULL},
+    {"capacity", cli_cmd_capacity, "How many workers fit in memory, and their jobs per month.",
+     "[--memory SIZE] [--json]",
+     "  --memory SIZE   the memory to fill, e.g. 4G or 512M (default: this machine's)\n"
+     "  --json          print the numbers as JSON\n"
+     "\n"
+     "Uses the live workers' measured RSS and each class's mean job time.\n",
+     NULL},
     {"help", cmd_help, "Show the help of a command.", "[COMMAND [SUBCOMMAND]]", NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };

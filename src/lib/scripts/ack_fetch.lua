@@ -32,6 +32,16 @@ local n = tonumber(ARGV[10])
 local states = {}
 local trimmed = 0
 local processed, failed, retried, run_total = 0, 0, 0, 0
+-- job durations for the metrics histogram: <Class>:stats le_<ms> counts the
+-- jobs that ran at most <ms> and more than the bucket below (le_inf: longer)
+local BUCKETS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
+local hist = {}
+local function observe(ms)
+  for _, b in ipairs(BUCKETS) do
+    if ms <= b then hist[b] = (hist[b] or 0) + 1 return end
+  end
+  hist['inf'] = (hist['inf'] or 0) + 1
+end
 
 local function fail_job(status, payload, err)
   redis.call('HSET', status, 'state', 'failed', 'error', err, 'finished_at', now)
@@ -62,6 +72,7 @@ for i = 0, n - 1 do
     local marked = h[1] == 'running'
     if outcome ~= 'requeue' and outcome ~= 'unavailable' and outcome ~= 'defer' then
       run_total = run_total + run_ms
+      observe(run_ms)
       if not marked then
         redis.call('HINCRBY', status, 'attempts', 1)
         redis.call('HSET', status, 'started_at', now - run_ms, 'worker', worker)
@@ -141,6 +152,7 @@ end
 if failed > 0 then redis.call('HINCRBY', KEYS[3], 'failed', failed) end
 if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retried', retried) end
 if run_total > 0 then redis.call('HINCRBY', KEYS[3], 'run_ms', run_total) end
+for b, count in pairs(hist) do redis.call('HINCRBY', KEYS[3], 'le_' .. b, count) end
 -- per-minute counters, kept 24 h, for the dashboard's throughput plot:
 -- <Class>:minute:<unix minute> {processed, failed, retried, run_ms}
 if processed + failed + retried > 0 then

@@ -102,23 +102,64 @@ typedef struct drudge_config {
     drudge_schedule_entry *schedule;
     size_t nschedule;
 
-    /* image: */
-    char *image_input_dir;
-    char *image_output_dir;
-    char **image_allowed_formats;
+    /* image: (drudge-image; holds no secrets by design) */
+    char *image_input_dir;    /* job inputs are relative to it (default var/uploads) */
+    char *image_output_dir;   /* job outputs are relative to it (default var/out) */
+    char **image_allowed_formats; /* input formats, by magic bytes */
     size_t image_nallowed_formats;
+    char *image_temp_dir;     /* per-job ImageMagick temp dirs go under it; "" = $TMPDIR or /tmp */
+    char *image_font;         /* TrueType font of text_gif */
+    long image_threads;       /* ImageMagick threads per worker process (default 1) */
+    char **image_forbidden_env; /* refuse to start if an environment name matches one */
+    size_t image_nforbidden_env;
+    long image_limit_width;   /* pixels */
+    long image_limit_height;  /* pixels */
+    long image_limit_area;    /* pixels (width x height) */
+    long image_limit_memory;  /* MiB of pixel cache in memory */
+    long image_limit_map;     /* MiB of pixel cache in anonymous maps */
+    long image_limit_disk;    /* MiB of pixel cache on disk (and largest file written) */
+    long image_limit_input;   /* MiB: largest input file read */
+    double image_limit_time;  /* seconds of work per job */
+    long image_limit_list_length; /* frames of an animation */
 
-    /* email: */
-    char *email_smtp_url;
-    char *email_from;
-    char *email_attachments_dir;
+    /* email: (drudge-email; the password only from $DRUDGE_SMTP_PASSWORD) */
+    char *email_smtp_url;         /* smtp://host[:port] or smtps://host[:port], no credentials */
+    char *email_from;             /* default From: "Name <addr>" or addr */
+    char *email_attachments_dir;  /* attachment paths are relative to it */
+    char **email_allowed_from;    /* patterns (fnmatch) a job's own "from" must match */
+    size_t email_nallowed_from;
+    char *email_starttls;         /* required | optional | never (smtp:// only) */
+    char *email_user;             /* SMTP AUTH user; "" = no authentication */
+    long email_max_recipients;    /* to + cc + bcc of one job (default 100) */
+    size_t email_max_attachment_bytes; /* one attachment file (default 10 MiB) */
+    size_t email_max_message_bytes;    /* bodies + attachments, before encoding (default 25 MiB) */
+    double email_connect_timeout; /* seconds to connect (and TLS), default 10 */
+    double email_timeout;         /* seconds for one whole send, default 60 */
 
     /* pdf: */
-    char *pdf_chromium;
-    char *pdf_output_dir;
+    char *pdf_chromium;           /* browser binary, default /usr/bin/chromium */
+    char *pdf_output_dir;         /* outputs are relative to this */
+    char *pdf_input_dir;          /* images jobs read from here */
+    char **pdf_allowed_hosts;     /* hosts pages may load from; empty = any */
+    size_t pdf_nallowed_hosts;
+    int pdf_allow_private_networks; /* loopback / private / link-local (default 0) */
+    long pdf_browser_max_jobs;    /* restart the browser after this many jobs; 0 = never */
+    double pdf_timeout;           /* seconds per job unless the job says timeout_s */
+    double pdf_navigation_timeout; /* seconds until the page's response starts */
+    int pdf_no_sandbox;           /* --no-sandbox even when not root */
+    size_t pdf_max_output_bytes;  /* largest PDF written */
 
-    /* http: */
-    double http_host_rate;    /* requests per second per host */
+    /* http: (drudge-http) */
+    double http_host_rate;    /* requests per second per destination host; 0 = unlimited */
+    char *http_hosts;         /* JSON object text: host (lowercase) -> requests per second,
+                               * overriding host_rate (default "{}") */
+    int http_allow_private_networks; /* 1: loopback, private, link-local... may be called */
+    size_t http_max_response_bytes;  /* body bytes read and kept per request (default 64 KiB) */
+    int http_max_redirects;   /* redirects followed, each re-checked (default 5) */
+    double http_timeout;      /* seconds for a whole call, redirects included (default 30) */
+    char *http_credentials;   /* JSON object text: name -> {"type": "bearer", "token_env": VAR}
+                               * or {"type": "basic", "user": u, "password_env": VAR};
+                               * secrets only from the environment (default "{}") */
 
     /* web: */
     char *web_listen;         /* default 127.0.0.1:8080 */

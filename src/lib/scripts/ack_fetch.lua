@@ -10,7 +10,8 @@
 --       payload, status key, outcome (done | retry | fail | unavailable |
 --       defer | requeue), result or error text, run_ms, retry delay ms
 --       (defer: unavailable for this job only - back to <Class>:delayed
---       after the delay, attempt not spent, class not paused)
+--       after the delay, attempt not spent, class not paused; after 50
+--       deferrals of one job each further one spends an attempt)
 -- Returns {states, fetch, value, trimmed}:
 --   states: one entry per ack: the state written ('done', 'retrying',
 --       'failed', 'queued', 'cancelled') or 'gone' (not in the processing
@@ -24,6 +25,7 @@
 -- or the supervisor's mark_running, which set state 'running') or, for a
 -- job that finished before anything marked it, here.
 local now = now_ms()
+local MAX_DEFERRALS = 50
 local worker = ARGV[2]
 local max_attempts = tonumber(ARGV[3])
 local status_ttl = tonumber(ARGV[4])
@@ -111,6 +113,21 @@ for i = 0, n - 1 do
       redis.call('HDEL', status, 'cancel')
       redis.call('EXPIRE', status, status_ttl)
       state = 'cancelled'
+    elseif outcome == 'defer' and redis.call('HINCRBY', status, 'deferrals', 1) > MAX_DEFERRALS then
+      -- deferred too often (a host that never comes back, a typo): from now
+      -- on each deferral spends an attempt, so the job ends in the failed list
+      run_total = run_total + run_ms
+      if not marked then redis.call('HINCRBY', status, 'attempts', 1) end
+      local attempts = tonumber(redis.call('HGET', status, 'attempts') or '1')
+      if attempts >= max_attempts then
+        state = fail_job(status, payload, text)
+      else
+        local due = now + tonumber(ARGV[b + 5])
+        redis.call('ZADD', KEYS[4], due, payload)
+        redis.call('HSET', status, 'state', 'retrying', 'error', text, 'next_retry_at', due)
+        retried = retried + 1
+        state = 'retrying'
+      end
     elseif outcome == 'defer' then
       -- the service behind this one job is down (a per-host breaker):
       -- try it again later without spending an attempt or pausing the class

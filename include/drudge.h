@@ -161,8 +161,10 @@ typedef struct drudge_config {
                                * or {"type": "basic", "user": u, "password_env": VAR};
                                * secrets only from the environment (default "{}") */
 
-    /* web: */
+    /* web: (drudge web; --token-file and --require-token-for-reads override) */
     char *web_listen;         /* default 127.0.0.1:8080 */
+    char *web_token_file;     /* first line = the bearer token; "" = none (default) */
+    int web_require_token_for_reads; /* the API, /metrics and outputs need the token too */
 } drudge_config;
 
 /* Load `path` (NULL: $DRUDGE_CONFIG, else built-in defaults only) and apply
@@ -288,8 +290,23 @@ json_t *drudge_status_get(drudge_client *c, const char *class_name, const char *
  * classes), sorted by name: {"class", "queued", "running" (held by live
  * workers), "delayed", "failed" (length of the failed list), "paused": null
  * or {"reason", "ttl_ms" (-1: until resumed)}, "workers" (live ones),
- * "processed", "failed_total", "retried", "run_ms" (the class's counters)}. */
+ * "processed", "failed_total", "retried", "run_ms" (the class's counters),
+ * "duration_buckets": [{"le_ms": 5, "jobs"}, {"le_ms": 10, ...}, ...,
+ * {"le_ms": null, "jobs"}] (attempts whose handler ran at most le_ms and
+ * more than the bucket before: not cumulative; null = longer than the last
+ * bound; the <Class>:stats le_<ms> fields)}. */
 json_t *drudge_stats_get(drudge_client *c);
+
+#define DRUDGE_MINUTES_MAX 1440 /* the workers keep <Class>:minute:<m> 24 h */
+
+/* The per-minute counters of a class (<Class>:minute:<m>, written by the
+ * workers with each ack batch and kept 24 h) for the last `minutes` minutes
+ * (1 to DRUDGE_MINUTES_MAX), the current one included, by the Redis server's
+ * clock: {"class", "now" (ms), "minute" (the current unix minute = now /
+ * 60000), "minutes": [{"minute", "processed", "failed", "retried", "run_ms"}]}
+ * oldest first, the current (unfinished) minute last; a minute without a
+ * hash has zeros. One pipelined round trip (and TIME). */
+json_t *drudge_class_minutes(drudge_client *c, const char *class_name, int minutes);
 
 /* The registered workers, in heartbeat order: {"id", "heartbeat_at",
  * "heartbeat_age_ms", "dead" (no heartbeat for dead_after), and the fields
@@ -302,6 +319,14 @@ json_t *drudge_workers_list(drudge_client *c);
  * "finished_at", "payload" (the raw JSON text)}]}; fields whose status hash
  * expired are null. */
 json_t *drudge_failed_list(drudge_client *c, const char *class_name, long offset, long limit);
+
+/* Delayed jobs of a class (<Class>:delayed: delayed pushes, retries waiting
+ * for their backoff), soonest due first, from `offset`, at most `limit`:
+ * {"class", "total", "offset", "jobs": [{"id", "state", "attempts", "error",
+ * "payload" (the raw JSON text), "due_at" (the score: when it is moved to
+ * the queue)}]}; status fields are null where the job has no status hash
+ * (a hand-made ZADD) or no such field. */
+json_t *drudge_delayed_list(drudge_client *c, const char *class_name, long offset, long limit);
 
 /* Put failed jobs back at the tail of the queue, oldest first, each in one
  * atomic step (status queued, attempts 0, error and finished_at cleared):

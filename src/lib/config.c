@@ -512,6 +512,13 @@ static const key_spec web_keys[] = {
      .offset = CFG(web_listen),
      .check = check_listen,
      .def_str = "127.0.0.1:8080"},
+    /* read by `drudge web` when it starts (the workers never need it) */
+    {.key = "token_file",
+     .type = T_STR,
+     .flags = F_EMPTY_OK,
+     .offset = CFG(web_token_file),
+     .def_str = ""},
+    {.key = "require_token_for_reads", .type = T_BOOL, .offset = CFG(web_require_token_for_reads)},
 };
 
 /* schedule comes last so its payloads are checked against the final

@@ -458,7 +458,8 @@ typedef struct drudge_worker_def {
     drudge_handler_fn handler;
     void *userdata;
     /* Optional: called once after config load, before the loop; non-zero
-     * aborts start-up with exit code 1. */
+     * aborts start-up: return 2 for a configuration error (exit code 2),
+     * anything else for another failure (exit code 1). */
     int (*init)(const drudge_config *cfg, void *userdata);
     /* Optional: called in the child before each job in fork isolation
      * (drop privileges, sandbox). Non-zero fails the attempt. */

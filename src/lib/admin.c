@@ -9,6 +9,10 @@
  * and hands the exact bytes it found to a script (failed_retry,
  * failed_delete, cancel), which changes them only if they are still there.
  * Key names come from keys.c; pushing and reading one status from queue.c.
+ *
+ * The counters the workers keep (ack_fetch.lua) are read here too: the
+ * running totals and job-duration buckets in <Class>:stats (drudge_stats_get)
+ * and the per-minute hashes <Class>:minute:<m> (drudge_class_minutes).
  */
 #include "internal.h"
 
@@ -24,6 +28,26 @@
 #define MATCH_MAX 16    /* distinct payloads with one id we act on at once */
 #define STATUS_KEY_MAX (DRUDGE_KEY_MAX + DRUDGE_ID_MAX)
 #define WORKER_KEY_MAX (DRUDGE_KEY_MAX + 200)
+#define MINUTE_KEY_MAX (DRUDGE_KEY_MAX + 24)
+#define MINUTE_MS 60000
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The counters of <Class>:stats and of each <Class>:minute:<m> hash, in
+ * the order they are read and reported. */
+static const char *const counter_fields[] = {"processed", "failed", "retried", "run_ms"};
+#define NCOUNTERS COUNT(counter_fields)
+/* ... and their names in a stats row ("failed" there is the failed list). */
+static const char *const counter_names[NCOUNTERS] = {"processed", "failed_total", "retried",
+                                                     "run_ms"};
+
+/* Upper bounds (ms) of the job-duration buckets, <Class>:stats le_<ms>,
+ * as ack_fetch.lua counts them: a run of r ms is counted in the first
+ * bucket with r <= bound, or in le_inf. */
+static const long duration_bounds_ms[] = {5,    10,   25,   50,    100,   250,   500,
+                                          1000, 2500, 5000, 10000, 30000, 60000, 300000};
+#define NBOUNDS COUNT(duration_bounds_ms)
+#define NBUCKETS (NBOUNDS + 1) /* and le_inf */
+#define BUCKET_FIELD_MAX 16
 
 /* ---- small helpers: errors, replies, JSON ---- */
 
@@ -392,20 +416,54 @@ static void free_names(char **names)
 /* The commands for one class's numbers, in this order. */
 enum { S_QUEUED, S_DELAYED, S_FAILED, S_PAUSED, S_PAUSED_TTL, S_COUNTERS, S_COUNT };
 
+/* The stats hash fields read per class: the counters, then le_<ms> of
+ * each bucket and le_inf. */
+static void bucket_field(size_t b, char out[BUCKET_FIELD_MAX])
+{
+    if (b < NBOUNDS)
+        snprintf(out, BUCKET_FIELD_MAX, "le_%ld", duration_bounds_ms[b]);
+    else
+        snprintf(out, BUCKET_FIELD_MAX, "le_inf");
+}
+
 static int append_class_stats(drudge_client *c, const drudge_keys *k)
 {
-    const char *cmds[S_COUNT][6] = {
-        [S_QUEUED] = {"LLEN", k->queue},
-        [S_DELAYED] = {"ZCARD", k->delayed},
-        [S_FAILED] = {"LLEN", k->failed},
-        [S_PAUSED] = {"GET", k->paused},
+    const char *cmds[S_COUNTERS][2] = {
+        [S_QUEUED] = {"LLEN", k->queue},      [S_DELAYED] = {"ZCARD", k->delayed},
+        [S_FAILED] = {"LLEN", k->failed},     [S_PAUSED] = {"GET", k->paused},
         [S_PAUSED_TTL] = {"PTTL", k->paused},
-        [S_COUNTERS] = {"HMGET", k->stats, "processed", "failed", "retried", "run_ms"},
     };
-    for (int i = 0; i < S_COUNT; i++)
-        if (append_cmd(c, i == S_COUNTERS ? 6 : 2, cmds[i], NULL) < 0)
+    for (int i = 0; i < S_COUNTERS; i++)
+        if (append_cmd(c, 2, cmds[i], NULL) < 0)
             return -1;
-    return 0;
+    char buckets[NBUCKETS][BUCKET_FIELD_MAX];
+    const char *argv[2 + NCOUNTERS + NBUCKETS] = {"HMGET", k->stats};
+    for (size_t f = 0; f < NCOUNTERS; f++)
+        argv[2 + f] = counter_fields[f];
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        bucket_field(b, buckets[b]);
+        argv[2 + NCOUNTERS + b] = buckets[b];
+    }
+    return append_cmd(c, (int)COUNT(argv), argv, NULL);
+}
+
+/* [{"le_ms": 5, "jobs": n}, ..., {"le_ms": null, "jobs": n}] from the
+ * bucket replies (non-cumulative, as stored). */
+static json_t *duration_buckets(const redisReply *h)
+{
+    json_t *out = json_array();
+    for (size_t b = 0; out && b < NBUCKETS; b++) {
+        size_t at = NCOUNTERS + b;
+        long long jobs =
+            h->type == REDIS_REPLY_ARRAY && at < h->elements ? reply_integer(h->element[at]) : 0;
+        json_t *le = b < NBOUNDS ? json_integer(duration_bounds_ms[b]) : json_null();
+        if (json_array_append_new(
+                out, json_pack("{s:o, s:I}", "le_ms", le, "jobs", (json_int_t)jobs)) < 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
 }
 
 /* 1 if worker i is alive and serves class_name. */
@@ -423,17 +481,24 @@ static json_t *class_stats_row(const char *class_name, redisReply *const *s, lon
     if (reply_is_string(s[S_PAUSED]))
         paused = json_pack("{s:o, s:I}", "reason", json_text(s[S_PAUSED]->str, s[S_PAUSED]->len),
                            "ttl_ms", (json_int_t)reply_integer(s[S_PAUSED_TTL]));
-    const redisReply *counters = s[S_COUNTERS];
-    long long counter[4] = {0, 0, 0, 0};
-    for (size_t i = 0; counters->type == REDIS_REPLY_ARRAY && i < 4 && i < counters->elements; i++)
-        counter[i] = reply_integer(counters->element[i]);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}", "class", class_name,
-                     "queued", (json_int_t)reply_integer(s[S_QUEUED]), "running",
-                     (json_int_t)running, "delayed", (json_int_t)reply_integer(s[S_DELAYED]),
-                     "failed", (json_int_t)reply_integer(s[S_FAILED]), "paused", paused, "workers",
-                     (json_int_t)live, "processed", (json_int_t)counter[0], "failed_total",
-                     (json_int_t)counter[1], "retried", (json_int_t)counter[2], "run_ms",
-                     (json_int_t)counter[3]);
+    json_t *row = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:I}", "class", class_name, "queued",
+                            (json_int_t)reply_integer(s[S_QUEUED]), "running", (json_int_t)running,
+                            "delayed", (json_int_t)reply_integer(s[S_DELAYED]), "failed",
+                            (json_int_t)reply_integer(s[S_FAILED]), "paused", paused, "workers",
+                            (json_int_t)live);
+    const redisReply *h = s[S_COUNTERS];
+    for (size_t f = 0; row && f < NCOUNTERS; f++) {
+        long long v =
+            h->type == REDIS_REPLY_ARRAY && f < h->elements ? reply_integer(h->element[f]) : 0;
+        if (json_object_set_new(row, counter_names[f], json_integer(v)) < 0)
+            goto oom;
+    }
+    if (row && json_object_set_new(row, "duration_buckets", duration_buckets(h)) < 0)
+        goto oom;
+    return row;
+oom:
+    json_decref(row);
+    return NULL;
 }
 
 json_t *drudge_stats_get(drudge_client *c)
@@ -522,98 +587,246 @@ out:
     return out;
 }
 
-/* ---- the failed list ---- */
+/* ---- per-minute counters ---- */
 
-/* HMGET fields of a failed job's status, in this order. */
-static const char *const failed_fields[] = {"error", "attempts", "finished_at"};
-#define NFAILED_FIELDS (sizeof failed_fields / sizeof failed_fields[0])
-
-static json_t *failed_job_row(const char *id, const redisReply *payload, const redisReply *h)
+json_t *drudge_class_minutes(drudge_client *c, const char *class_name, int minutes)
 {
-    json_t *job = json_object();
-    if (job == NULL)
+    c->errstr[0] = '\0';
+    drudge_keys k;
+    if (class_keys(c, class_name, &k) < 0)
         return NULL;
-    json_object_set_new(job, "id", json_string(id));
-    for (size_t f = 0; f < NFAILED_FIELDS; f++) {
-        const redisReply *v =
-            h->type == REDIS_REPLY_ARRAY && f < h->elements ? h->element[f] : NULL;
-        json_t *value = !reply_is_string(v) ? json_null()
-                        : f == 0            ? json_text(v->str, v->len)
-                                            : json_integer(reply_integer(v));
-        json_object_set_new(job, failed_fields[f], value);
+    if (minutes < 1 || minutes > DRUDGE_MINUTES_MAX) {
+        set_err(c, "minutes must be from 1 to %d", DRUDGE_MINUTES_MAX);
+        return NULL;
     }
-    json_object_set_new(job, "payload", json_text(payload->str, payload->len));
-    return job;
+    if (drudge__client_ready(c) < 0)
+        return NULL;
+    /* the workers name a minute by the Redis server's clock: so do we */
+    int64_t now = server_now_ms(c);
+    if (now < 0)
+        return NULL;
+    long long last = (long long)(now / MINUTE_MS), first = last - minutes + 1;
+    for (int i = 0; i < minutes; i++) {
+        char key[MINUTE_KEY_MAX];
+        int len = snprintf(key, sizeof key, "%s%lld", k.minute_prefix, first + i);
+        if (len < 0 || (size_t)len >= sizeof key) {
+            set_err(c, "key name too long for class \"%.64s\"", class_name);
+            drudge__conn_drop(&c->conn); /* replies are pending: start afresh */
+            return NULL;
+        }
+        const char *argv[2 + NCOUNTERS] = {"HMGET", key};
+        for (size_t f = 0; f < NCOUNTERS; f++)
+            argv[2 + f] = counter_fields[f];
+        if (append_cmd(c, (int)COUNT(argv), argv, NULL) < 0)
+            return NULL;
+    }
+    redisReply **replies = read_replies(c, (size_t)minutes);
+    if (replies == NULL)
+        return NULL;
+    json_t *rows = json_array();
+    for (int i = 0; rows && i < minutes; i++) {
+        const redisReply *h = replies[i];
+        json_t *row = json_pack("{s:I}", "minute", (json_int_t)(first + i));
+        for (size_t f = 0; row && f < NCOUNTERS; f++) {
+            long long v =
+                h->type == REDIS_REPLY_ARRAY && f < h->elements ? reply_integer(h->element[f]) : 0;
+            if (json_object_set_new(row, counter_fields[f], json_integer(v)) < 0) {
+                json_decref(row);
+                row = NULL;
+            }
+        }
+        if (json_array_append_new(rows, row) < 0) {
+            json_decref(rows);
+            rows = NULL;
+        }
+    }
+    free_replies(replies, (size_t)minutes);
+    json_t *out = rows ? json_pack("{s:s, s:I, s:I, s:o}", "class", class_name, "now",
+                                   (json_int_t)now, "minute", (json_int_t)last, "minutes", rows)
+                       : NULL;
+    if (out == NULL)
+        set_err(c, "out of memory");
+    return out;
+}
+
+/* ---- listing the jobs of the failed list and of the delayed set ---- */
+
+/* A field of a job's status hash shown in a list: text or a number. */
+typedef struct status_field {
+    const char *name;
+    int is_number;
+} status_field;
+
+static const status_field failed_fields[] = {
+    {"error", 0},
+    {"attempts", 1},
+    {"finished_at", 1},
+};
+static const status_field delayed_fields[] = {
+    {"state", 0},
+    {"attempts", 1},
+    {"error", 0},
+};
+
+/* One page of a list (LRANGE) or sorted set (ZRANGE ... WITHSCORES, by
+ * score), and its length, in one round trip. *total and *page (NULL when
+ * limit is 0) are the replies, for the caller to free. 0 or -1. */
+static int read_page(drudge_client *c, const char *key, int is_zset, long offset, long limit,
+                     redisReply **total, redisReply **page)
+{
+    *total = *page = NULL;
+    char from[24], to[24];
+    snprintf(from, sizeof from, "%ld", offset);
+    snprintf(to, sizeof to, "%ld", offset + limit - 1);
+    const char *count[2] = {is_zset ? "ZCARD" : "LLEN", key};
+    const char *range[5] = {is_zset ? "ZRANGE" : "LRANGE", key, from, to, "WITHSCORES"};
+    if (append_cmd(c, 2, count, NULL) < 0 ||
+        (limit > 0 && append_cmd(c, is_zset ? 5 : 4, range, NULL) < 0))
+        return -1;
+    size_t n = limit > 0 ? 2 : 1;
+    redisReply **replies = read_replies(c, n);
+    if (replies == NULL)
+        return -1;
+    *total = replies[0];
+    *page = n > 1 ? replies[1] : NULL;
+    free(replies);
+    return 0;
+}
+
+/* Rows for the payloads page->element[0], [stride], [2 * stride], ...:
+ * {"id" (derived as a worker derives it), the status fields (null where
+ * the hash or field is missing), "payload" (the raw text)}, the statuses
+ * read in one round trip. The array, or NULL with errstr. */
+static json_t *job_rows(drudge_client *c, const drudge_keys *k, const redisReply *page,
+                        size_t stride, const status_field *fields, size_t nfields)
+{
+    size_t n = page && page->type == REDIS_REPLY_ARRAY ? page->elements / stride : 0;
+    char(*ids)[DRUDGE_ID_MAX + 1] = n ? calloc(n, sizeof *ids) : NULL;
+    const char **argv = calloc(2 + nfields, sizeof *argv);
+    redisReply **replies = NULL;
+    json_t *rows = NULL;
+    if ((n > 0 && ids == NULL) || argv == NULL) {
+        set_err(c, "out of memory");
+        goto out;
+    }
+    argv[0] = "HMGET";
+    for (size_t f = 0; f < nfields; f++)
+        argv[2 + f] = fields[f].name;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = page->element[i * stride];
+        char skey[STATUS_KEY_MAX];
+        payload_id(c->cfg, e->str, e->len, ids[i]);
+        if (drudge__key_status(k, ids[i], skey, sizeof skey) < 0)
+            skey[0] = '\0';
+        argv[1] = skey;
+        if (append_cmd(c, (int)(2 + nfields), argv, NULL) < 0)
+            goto out;
+    }
+    if (n > 0 && (replies = read_replies(c, n)) == NULL)
+        goto out;
+    if ((rows = json_array()) == NULL)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *h = replies[i], *payload = page->element[i * stride];
+        json_t *job = json_pack("{s:s}", "id", ids[i]);
+        for (size_t f = 0; job && f < nfields; f++) {
+            const redisReply *v =
+                h->type == REDIS_REPLY_ARRAY && f < h->elements ? h->element[f] : NULL;
+            json_t *value = !reply_is_string(v)   ? json_null()
+                            : fields[f].is_number ? json_integer(reply_integer(v))
+                                                  : json_text(v->str, v->len);
+            if (json_object_set_new(job, fields[f].name, value) < 0)
+                goto oom_job;
+        }
+        if (job && json_object_set_new(job, "payload", json_text(payload->str, payload->len)) < 0)
+            goto oom_job;
+        if (json_array_append_new(rows, job) < 0)
+            goto oom;
+        continue;
+    oom_job:
+        json_decref(job);
+        goto oom;
+    }
+    goto out;
+oom:
+    json_decref(rows);
+    rows = NULL;
+    set_err(c, "out of memory");
+out:
+    free_replies(replies, n);
+    free(argv);
+    free(ids);
+    return rows;
+}
+
+static int check_page(drudge_client *c, long offset, long limit)
+{
+    if (offset < 0 || limit < 0 || offset > LONG_MAX - limit) {
+        set_err(c, "offset and limit must be from 0 to %ld", LONG_MAX / 2);
+        return -1;
+    }
+    return 0;
+}
+
+/* {"class", "total", "offset", "jobs": rows} (rows stolen), or NULL. */
+static json_t *page_object(drudge_client *c, const char *class_name, const redisReply *total,
+                           long offset, json_t *rows)
+{
+    json_t *out =
+        json_pack("{s:s, s:I, s:I, s:o}", "class", class_name, "total",
+                  (json_int_t)reply_integer(total), "offset", (json_int_t)offset, "jobs", rows);
+    if (out == NULL)
+        set_err(c, "out of memory");
+    return out;
 }
 
 json_t *drudge_failed_list(drudge_client *c, const char *class_name, long offset, long limit)
 {
     c->errstr[0] = '\0';
     drudge_keys k;
-    if (class_keys(c, class_name, &k) < 0)
+    redisReply *total, *page;
+    if (class_keys(c, class_name, &k) < 0 || check_page(c, offset, limit) < 0 ||
+        drudge__client_ready(c) < 0 || read_page(c, k.failed, 0, offset, limit, &total, &page) < 0)
         return NULL;
-    if (offset < 0 || limit < 0 || offset > LONG_MAX - limit) {
-        set_err(c, "offset and limit must be from 0 to %ld", LONG_MAX / 2);
+    json_t *out = NULL, *rows = job_rows(c, &k, page, 1, failed_fields, COUNT(failed_fields));
+    if (rows != NULL)
+        out = page_object(c, class_name, total, offset, rows);
+    freeReplyObject(total);
+    if (page)
+        freeReplyObject(page);
+    return out;
+}
+
+json_t *drudge_delayed_list(drudge_client *c, const char *class_name, long offset, long limit)
+{
+    c->errstr[0] = '\0';
+    drudge_keys k;
+    redisReply *total, *page;
+    if (class_keys(c, class_name, &k) < 0 || check_page(c, offset, limit) < 0 ||
+        drudge__client_ready(c) < 0 || read_page(c, k.delayed, 1, offset, limit, &total, &page) < 0)
         return NULL;
+    /* members and scores alternate (WITHSCORES) */
+    json_t *out = NULL, *rows = job_rows(c, &k, page, 2, delayed_fields, COUNT(delayed_fields));
+    size_t i;
+    json_t *job;
+    json_array_foreach(rows, i, job)
+    {
+        const redisReply *score = page->element[2 * i + 1];
+        double due = reply_is_string(score) ? strtod(score->str, NULL) : 0;
+        /* scores are whole ms; a fraction (a hand-made ZADD) is rounded */
+        json_int_t due_ms = (json_int_t)(due >= 0 ? due + 0.5 : due - 0.5);
+        if (json_object_set_new(job, "due_at", json_integer(due_ms)) < 0) {
+            json_decref(rows);
+            rows = NULL;
+            set_err(c, "out of memory");
+            break;
+        }
     }
-    if (drudge__client_ready(c) < 0)
-        return NULL;
-    json_t *out = NULL, *jobs = NULL;
-    redisReply *total = NULL, *list = NULL;
-    redisReply **replies = NULL;
-    char(*ids)[DRUDGE_ID_MAX + 1] = NULL;
-    size_t n = 0;
-    const char *largv[2] = {"LLEN", k.failed};
-    if ((total = command(c, 2, largv, NULL)) == NULL)
-        goto out;
-    if (limit > 0) {
-        char from[24], to[24];
-        snprintf(from, sizeof from, "%ld", offset);
-        snprintf(to, sizeof to, "%ld", offset + limit - 1);
-        const char *argv[4] = {"LRANGE", k.failed, from, to};
-        if ((list = command(c, 4, argv, NULL)) == NULL)
-            goto out;
-        n = list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
-    }
-    if (n > 0 && (ids = calloc(n, sizeof *ids)) == NULL) {
-        set_err(c, "out of memory");
-        goto out;
-    }
-    /* the status of each, in one round trip */
-    for (size_t i = 0; i < n; i++) {
-        const redisReply *e = list->element[i];
-        char skey[STATUS_KEY_MAX];
-        payload_id(c->cfg, e->str, e->len, ids[i]);
-        if (drudge__key_status(&k, ids[i], skey, sizeof skey) < 0)
-            skey[0] = '\0';
-        const char *argv[2 + NFAILED_FIELDS] = {"HMGET", skey};
-        for (size_t f = 0; f < NFAILED_FIELDS; f++)
-            argv[2 + f] = failed_fields[f];
-        if (append_cmd(c, 2 + NFAILED_FIELDS, argv, NULL) < 0)
-            goto out;
-    }
-    if (n > 0 && (replies = read_replies(c, n)) == NULL)
-        goto out;
-    if ((jobs = json_array()) == NULL)
-        goto oom;
-    for (size_t i = 0; i < n; i++)
-        if (json_array_append_new(jobs, failed_job_row(ids[i], list->element[i], replies[i])) < 0)
-            goto oom;
-    out = json_pack("{s:s, s:I, s:I, s:o}", "class", class_name, "total",
-                    (json_int_t)reply_integer(total), "offset", (json_int_t)offset, "jobs", jobs);
-    jobs = NULL; /* stolen by json_pack, even when it fails */
-    if (out != NULL)
-        goto out;
-oom:
-    set_err(c, "out of memory");
-out:
-    json_decref(jobs);
-    free(ids);
-    free_replies(replies, n);
-    if (list)
-        freeReplyObject(list);
-    if (total)
-        freeReplyObject(total);
+    if (rows != NULL)
+        out = page_object(c, class_name, total, offset, rows);
+    freeReplyObject(total);
+    if (page)
+        freeReplyObject(page);
     return out;
 }
 

@@ -282,6 +282,9 @@ void drudge__unregister(drudge_worker *w, drudge_conn *c)
  * process too and is recovered like a crash. */
 static void enforce_deadlines(drudge_worker *w)
 {
+    long long stop_at0 = atomic_load(&drudge__stop_at_mono);
+    if (stop_at0 && drudge__mono_ms() >= stop_at0 + (int64_t)(w->cfg->drain_timeout * 1000))
+        w->give_up = 1; /* a job loop stuck reconnecting stops trying */
     if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
         return;
     pthread_mutex_lock(&w->mu);

@@ -49,6 +49,7 @@ typedef struct drudge_worker {
     atomic_int supervisor_dozing;     /* asleep for long: wake it when a job starts */
     atomic_int exiting;               /* job loop finished; supervisor ends */
     atomic_int recycle;               /* set by the supervisor (RSS) */
+    volatile int give_up;             /* drain deadline passed: stop reconnecting */
     atomic_long rss_kb;
 } drudge_worker;
 

@@ -724,6 +724,11 @@ typedef struct fetch_result {
     int64_t ms;
 } fetch_result;
 
+static int to_head(const job_slot *s)
+{
+    return strcmp(s->outcome, "requeue") == 0 || strcmp(s->outcome, "unavailable") == 0;
+}
+
 #define ACK_FIXED_KEYS 8
 #define ACK_FIXED_ARGS 10
 #define ACK_ARGS_PER_JOB 6
@@ -751,12 +756,21 @@ static int ack_fetch(drudge_worker *w, batch *b, int want, fetch_result *fr)
     int argc = ACK_FIXED_KEYS + ACK_FIXED_ARGS;
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
+    /* Acks in fetch order, except that jobs going back to the head of the
+     * queue (requeue, unavailable) come last and in reverse, so the head
+     * ends up in the order they were fetched. */
+    int order[PREFETCH_MAX], norder = 0;
+    for (int i = 0; i < b->n; i++)
+        if (b->slot[i].finished && !to_head(&b->slot[i]))
+            order[norder++] = i;
+    for (int i = b->n; i-- > 0;)
+        if (b->slot[i].finished && to_head(&b->slot[i]))
+            order[norder++] = i;
     int acked[PREFETCH_MAX];
     int nacked = 0;
-    for (int i = 0; i < b->n; i++) {
+    for (int oi = 0; oi < norder; oi++) {
+        int i = order[oi];
         job_slot *s = &b->slot[i];
-        if (!s->finished)
-            continue;
         acked[nacked++] = i;
         const char *v[ACK_ARGS_PER_JOB] = {s->payload, s->status_key, s->outcome,
                                            s->text ? s->text : "", s->run_ms, s->delay_ms};
@@ -912,8 +926,9 @@ static int mark_sync(drudge_worker *w, job_slot *s)
  * told us about it was lost. */
 static int recover_connection(drudge_worker *w, batch *b)
 {
-    volatile int never = 0;
-    if (drudge__conn_connect_retry(&w->conn, &never) < 0)
+    /* keep trying until the drain deadline, after a stop signal; what we
+     * hold is then recovered by housekeeping like a dead worker's */
+    if (drudge__conn_connect_retry(&w->conn, &w->give_up) < 0)
         return -1;
     fetch_result fr;
     for (int i = 0; i < b->n; i++)
@@ -973,6 +988,10 @@ static void loop(drudge_worker *w, const char **why)
             else
                 attempt = s->marked_attempt;
             run_job(w, s, attempt);
+            /* the service is down: the jobs fetched with this one would
+             * only meet it too - give them back with the ack */
+            if (strcmp(s->outcome, "unavailable") == 0 || strcmp(s->outcome, "requeue") == 0)
+                give_back_unrun(w, b);
             continue;
         }
         if (*why)
@@ -1224,9 +1243,12 @@ int drudge_worker_main(int argc, char **argv, const drudge_worker_def *def)
             if (strcmp(cfg->classes[i].name, class_name) == 0)
                 cfg->classes[i].set_mask &= ~(unsigned)DRUDGE_CLASS_SET_ISOLATION;
     }
-    if (d.init && d.init(cfg, d.userdata) != 0) {
-        rc = 1;
-        goto out;
+    if (d.init) {
+        int irc = d.init(cfg, d.userdata);
+        if (irc != 0) {
+            rc = irc == 2 ? 2 : 1; /* 2: the worker found a config error */
+            goto out;
+        }
     }
     rc = drudge_worker_run(cfg, class_name, &d);
     if (d.fini)

@@ -251,9 +251,11 @@
       el('div', {class: 'label'}, label), el('div', {class: 'value'}, value));
   }
 
-  /* The last hour per minute: jobs done (blue, filled) and failed (red). */
-  function sparkline(series, cls) {
-    const W = 180, H = 36, n = series.processed.length;
+  /* The last hour per minute, from the workers' per-minute counters in
+   * Redis: jobs done (blue, filled) and failed (red); the last point is
+   * the current minute so far. */
+  function sparkline(series, cls, W = 180, H = 36) {
+    const n = series.processed.length;
     const all = series.processed.concat(series.failed).filter((v) => v !== null);
     const max = Math.max(1, ...all);
     const s = svg('svg', {class: 'spark', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img',
@@ -283,7 +285,8 @@
     const title = svg('title', {});
     const done = series.processed.filter((v) => v !== null).reduce((a, b) => a + b, 0);
     const failed = series.failed.filter((v) => v !== null).reduce((a, b) => a + b, 0);
-    title.textContent = `last hour: ${done} done, ${failed} failed; busiest minute ${max}`;
+    const from = series.start_minute ? new Date(series.start_minute * 60000).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'}) : '';
+    title.textContent = `last hour${from ? ' (from ' + from + ')' : ''}: ${done} done, ${failed} failed; busiest minute ${max}`;
     s.appendChild(title);
     return s;
   }
@@ -312,7 +315,8 @@
       cards,
       el('section', {class: 'panel'},
         el('div', {class: 'panel-head'}, el('h2', {}, 'Classes'),
-          el('span', {class: 'hint', id: 'plot-hint'}, 'last hour: jobs per minute, done (blue) and failed (red)')),
+          el('span', {class: 'hint', id: 'plot-hint'}, 'last hour: jobs per minute, done (blue) and failed (red), ' +
+            'as the workers count them in Redis; the last point is the current minute so far')),
         el('table', {id: 'classes'},
           el('thead', {}, el('tr', {},
             el('th', {}, 'Class'), el('th', {class: 'num'}, 'Queued'), el('th', {class: 'num'}, 'Running'),
@@ -381,8 +385,6 @@
         el('td', {class: 'actions'}, pauseButtons(c.class, c.paused))));
       replace(body, rows.length ? rows : el('tr', {}, el('td', {colspan: 11, class: 'empty'},
         'No classes yet: push a job (drudge push NoopJob \'{}\') or start a worker.')));
-      document.getElementById('plot-hint').textContent = 'last hour: jobs per minute, done (blue) and failed (red); sampled every ' +
-        span(s.sample_interval_ms) + ' since ' + new Date(s.series_since || s.now).toLocaleTimeString();
       if (Date.now() - capAge > 10000) { capAge = Date.now(); loadCapacity(); }
     }, REFRESH_MS);
     return p;
@@ -433,12 +435,20 @@
     const duration = el('select', {'aria-label': 'pause for'},
       el('option', {value: '0'}, 'until resumed'), el('option', {value: '300'}, 'for 5 minutes'),
       el('option', {value: '3600'}, 'for an hour'));
-    let offset = 0;
+    const plotBox = el('div', {class: 'plot'});
+    const delayedBody = el('tbody');
+    const delayedInfo = el('span', {class: 'hint'});
+    const delayedPager = el('div', {class: 'row'});
+    let offset = 0, delayedOffset = 0;
     const LIMIT = 50;
     replace(main,
       el('h1', {}, cls),
       el('p', {class: 'sub'}, el('a', {href: '/'}, '← Overview'), ' · class ', el('code', {}, cls)),
       cards,
+      el('section', {class: 'panel'},
+        el('div', {class: 'panel-head'}, el('h2', {}, 'Last hour'),
+          el('span', {class: 'hint'}, 'jobs per minute, done (blue) and failed (red); the last point is the current minute so far')),
+        plotBox),
       el('section', {class: 'panel'}, el('div', {class: 'panel-head'}, el('h2', {}, 'Pause')), pauseBox),
       el('section', {class: 'panel'},
         el('div', {class: 'panel-head'}, el('h2', {}, 'Failed jobs'), failedInfo,
@@ -457,8 +467,13 @@
           failedBody),
         pager),
       el('section', {class: 'panel'},
-        el('div', {class: 'panel-head'}, el('h2', {}, 'Delayed jobs')),
-        el('p', {class: 'hint', id: 'delayed-note'}, '')),
+        el('div', {class: 'panel-head'}, el('h2', {}, 'Delayed jobs'), delayedInfo,
+          el('span', {class: 'hint'}, 'delayed pushes and retries waiting for their backoff, soonest first')),
+        el('table', {id: 'delayed'},
+          el('thead', {}, el('tr', {}, el('th', {}, 'Job'), el('th', {}, 'Due'), el('th', {}, 'State'),
+            el('th', {class: 'num'}, 'Attempts'), el('th', {}, 'Last error'), el('th', {}, 'Payload'), el('th', {}, ''))),
+          delayedBody),
+        delayedPager),
       el('section', {class: 'panel'},
         el('div', {class: 'panel-head'}, el('h2', {}, 'Push a job'),
           el('span', {class: 'hint'}, 'the payload is pushed byte for byte, as drudge push does')),
@@ -469,9 +484,38 @@
             if (r.ok || r.status === 409) replace(pushResult, r.ok ? 'pushed ' : 'already queued: ', jobLink(cls, r.data.id));
           }}, 'Push'), pushResult)));
 
+    /* when a delayed job is due, against the dashboard server's clock */
+    function due(ms, now) {
+      if (!ms) return '–';
+      return ms > now ? 'in ' + span(ms - now) : 'due ' + span(now - ms) + ' ago';
+    }
+
+    function showDelayed(d, now) {
+      if (!d.ok) { replace(delayedBody, el('tr', {}, el('td', {colspan: 7, class: 'empty'}, d.data.error))); return; }
+      const jobs = d.data.jobs;
+      delayedInfo.textContent = d.data.total ? `${delayedOffset + 1}–${delayedOffset + jobs.length} of ${num(d.data.total)}` : '';
+      const rows = jobs.map((j) => el('tr', {dataset: {job: j.id}},
+        el('td', {}, jobLink(cls, j.id)),
+        el('td', {dataset: {field: 'due_at', due: j.due_at}}, time(j.due_at), el('div', {class: 'hint'}, due(j.due_at, now))),
+        el('td', {dataset: {field: 'state'}}, j.state ? badge(j.state) : el('span', {class: 'zero', title: 'no status hash'}, '–')),
+        el('td', {class: 'num'}, num(j.attempts)),
+        el('td', {}, el('div', {class: 'err-text', dataset: {field: 'error'}}, j.error || '')),
+        el('td', {}, el('details', {}, el('summary', {}, 'show'), el('pre', {class: 'json'}, pretty(j.payload)))),
+        el('td', {class: 'actions'},
+          el('button', {class: 'small danger', dataset: {action: 'cancel', job: j.id}, onclick: (e) => {
+            if (confirm('Cancel this delayed job?'))
+              act(e.target, 'POST', `/api/jobs/${enc}/${encodeURIComponent(j.id)}/cancel`, undefined, () => `${j.id} cancelled`);
+          }}, 'Cancel'))));
+      replace(delayedBody, rows.length ? rows : el('tr', {}, el('td', {colspan: 7, class: 'empty'}, 'No delayed jobs.')));
+      replace(delayedPager,
+        delayedOffset > 0 ? el('button', {class: 'small', onclick: () => { delayedOffset = Math.max(0, delayedOffset - LIMIT); refresh(); }}, '← Sooner') : null,
+        delayedOffset + LIMIT < d.data.total ? el('button', {class: 'small', onclick: () => { delayedOffset += LIMIT; refresh(); }}, 'Later →') : null);
+    }
+
     async function refresh() {
-      const [s, f] = await Promise.all([api('GET', '/api/stats'),
-        api('GET', `/api/classes/${enc}/failed?offset=${offset}&limit=${LIMIT}`)]);
+      const [s, f, d] = await Promise.all([api('GET', '/api/stats'),
+        api('GET', `/api/classes/${enc}/failed?offset=${offset}&limit=${LIMIT}`),
+        api('GET', `/api/classes/${enc}/delayed?offset=${delayedOffset}&limit=${LIMIT}`)]);
       if (!s.ok) { setLive(false, s.data.error || 'unavailable'); return; }
       setLive(true, 'live · ' + new Date().toLocaleTimeString());
       const c = s.data.classes.find((k) => k.class === cls) ||
@@ -480,7 +524,10 @@
         card('Queued', num(c.queued), 'queued'), card('Running', num(c.running), 'running'),
         card('Delayed', num(c.delayed), 'delayed'), card('Failed', num(c.failed), 'failed', c.failed > 0),
         card('Workers', num(c.workers), 'workers'), card('Done', num(c.processed), 'processed'),
-        card('Retried', num(c.retried), 'retried'));
+        card('Retried', num(c.retried), 'retried'),
+        card('Done/min', rate(c.per_minute && c.per_minute.processed), 'processed_pm'),
+        card('Failed/min', rate(c.per_minute && c.per_minute.failed), 'failed_pm'));
+      replace(plotBox, c.series ? sparkline(c.series, cls, 720, 120) : el('p', {class: 'hint'}, 'No jobs yet.'));
       if (c.paused) {
         replace(pauseBox, badge('paused'), el('span', {dataset: {field: 'paused'}}, pausedText(c.paused)),
           pauseButtons(cls, c.paused));
@@ -490,9 +537,7 @@
             `/api/classes/${enc}/pause`, {reason: reason.value.trim() || 'paused from the dashboard', seconds: Number(duration.value)},
             () => `${cls} paused`)}, 'Pause'));
       }
-      document.getElementById('delayed-note').textContent = c.delayed
-        ? `${num(c.delayed)} job(s) wait for their due time (delayed pushes and retries). Listing them with their due times needs a library call that does not exist yet; drudge status CLASS ID shows one job's next_retry_at.`
-        : 'No delayed jobs.';
+      showDelayed(d, s.data.now);
       if (!f.ok) { replace(failedBody, el('tr', {}, el('td', {colspan: 6, class: 'empty'}, f.data.error))); return; }
       const jobs = f.data.jobs;
       failedInfo.textContent = f.data.total ? `${offset + 1}–${offset + jobs.length} of ${num(f.data.total)}` : '';

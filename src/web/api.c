@@ -1,9 +1,11 @@
-/* api.c - the JSON API: numbers per class (with the sampled throughput),
- * workers, capacity, the schedule, failed jobs (list, retry, delete),
- * pause / resume, push, one job's status and cancel, and /metrics. Each
- * function borrows a Redis client from the pool for one libdrudge call or
- * two; the checks of class names and ids happened in the route matcher, the
- * token and origin checks in server.c. Errors are {"error": "..."}. */
+/* api.c - the JSON API: numbers per class (with the last hour per minute,
+ * from the workers' per-minute counters in Redis), a class's per-minute
+ * counters, workers, capacity, the schedule, failed jobs (list, retry,
+ * delete), delayed jobs, pause / resume, push, one job's status and cancel,
+ * and /metrics. Each function borrows a Redis client from the pool for a
+ * few libdrudge calls; the checks of class names and ids happened in the
+ * route matcher, the token and origin checks in server.c. Errors are
+ * {"error": "..."}. */
 #include "web_internal.h"
 
 #include "capacity.h"
@@ -15,8 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FAILED_PAGE_DEFAULT 50
-#define FAILED_PAGE_MAX 500
+#define PAGE_DEFAULT 50 /* failed and delayed jobs per page */
+#define PAGE_MAX 500
+#define OFFSET_MAX 100000000
 #define REASON_MAX 200
 #define MAX_DELAY_S 315360000.0 /* ten years, as `drudge push --delay` */
 
@@ -72,16 +75,36 @@ static uint64_t machine_memory(void)
 int web_api_info(web_request *req)
 {
     web_server *srv = req->srv;
-    pthread_mutex_lock(&srv->series_lock);
-    int64_t since = srv->series_since_ms;
-    pthread_mutex_unlock(&srv->series_lock);
     return web_reply_json(
         req, 200,
-        json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:s, s:I}", "version", DRUDGE_VERSION,
+        json_pack("{s:s, s:b, s:s, s:i, s:I, s:s, s:I}", "version", DRUDGE_VERSION,
                   "require_token_for_reads", srv->require_token_for_reads, "demo_class",
-                  WEB_DEMO_CLASS, "sample_interval_ms", (json_int_t)srv->sample_interval_ms,
-                  "series_since", (json_int_t)since, "now", (json_int_t)web_now_ms(), "outputs",
-                  "/outputs/", "memory_bytes", (json_int_t)machine_memory()));
+                  WEB_DEMO_CLASS, "plot_minutes", WEB_PLOT_MINUTES, "now", (json_int_t)web_now_ms(),
+                  "outputs", "/outputs/", "memory_bytes", (json_int_t)machine_memory()));
+}
+
+/* Add the last hour per minute (series.h) to each stats row, from the
+ * workers' per-minute counters: one pipelined round trip per class. 0, or
+ * -1 with the reason on c. */
+static int add_series(drudge_client *c, json_t *stats)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(stats, i, row)
+    {
+        const char *cls = json_string_value(json_object_get(row, "class"));
+        json_t *minutes = drudge_class_minutes(c, cls, WEB_PLOT_MINUTES);
+        if (minutes == NULL)
+            return -1;
+        json_t *series = web_series_json(minutes);
+        json_decref(minutes);
+        if (series == NULL || json_object_update(row, series) < 0) {
+            json_decref(series);
+            return -1;
+        }
+        json_decref(series);
+    }
+    return 0;
 }
 
 int web_api_stats(web_request *req)
@@ -90,24 +113,17 @@ int web_api_stats(web_request *req)
     if (c == NULL)
         return 0;
     json_t *stats = drudge_stats_get(c), *workers = stats ? drudge_workers_list(c) : NULL;
-    if (stats == NULL || workers == NULL) {
-        int rc = reply_redis_error(req, c);
+    if (stats == NULL || workers == NULL || add_series(c, stats) < 0) {
+        int rc = *drudge_client_errstr(c) ? reply_redis_error(req, c)
+                                          : web_reply_error(req, 500, "out of memory");
         json_decref(stats);
+        json_decref(workers);
         web_client_give(req->srv, c);
         return rc;
     }
     web_client_give(req->srv, c);
-    int64_t now = web_now_ms();
     size_t i;
-    json_t *row, *w;
-    json_array_foreach(stats, i, row)
-    {
-        json_t *series =
-            web_series_json(req->srv, json_string_value(json_object_get(row, "class")), now);
-        if (series)
-            json_object_update(row, series);
-        json_decref(series);
-    }
+    json_t *w;
     long long live = 0, dead = 0;
     json_array_foreach(workers, i, w)
     {
@@ -117,15 +133,29 @@ int web_api_stats(web_request *req)
             live++;
     }
     json_decref(workers);
-    pthread_mutex_lock(&req->srv->series_lock);
-    int64_t since = req->srv->series_since_ms;
-    pthread_mutex_unlock(&req->srv->series_lock);
     return web_reply_json(req, 200,
-                          json_pack("{s:I, s:o, s:{s:I, s:I}, s:I, s:I}", "now", (json_int_t)now,
-                                    "classes", stats, "workers", "live", (json_int_t)live, "dead",
-                                    (json_int_t)dead, "sample_interval_ms",
-                                    (json_int_t)req->srv->sample_interval_ms, "series_since",
-                                    (json_int_t)since));
+                          json_pack("{s:I, s:o, s:{s:I, s:I}, s:i}", "now",
+                                    (json_int_t)web_now_ms(), "classes", stats, "workers", "live",
+                                    (json_int_t)live, "dead", (json_int_t)dead, "plot_minutes",
+                                    WEB_PLOT_MINUTES));
+}
+
+/* GET /api/classes/<C>/minutes[?minutes=N]: drudge_class_minutes() as is
+ * (default the last hour, at most the 24 h the workers keep). */
+int web_api_minutes(web_request *req)
+{
+    long minutes = WEB_PLOT_MINUTES;
+    const char *arg = web_query(req, "minutes");
+    if (arg && web_parse_long(arg, 1, DRUDGE_MINUTES_MAX, &minutes) < 0)
+        return web_reply_error(req, 400, "invalid minutes \"%.20s\": use 1 to %d", arg,
+                               DRUDGE_MINUTES_MAX);
+    drudge_client *c = take(req);
+    if (c == NULL)
+        return 0;
+    json_t *v = drudge_class_minutes(c, param(req, "class"), (int)minutes);
+    int rc = v ? web_reply_json(req, 200, v) : reply_redis_error(req, c);
+    web_client_give(req->srv, c);
+    return rc;
 }
 
 int web_api_workers(web_request *req)
@@ -176,22 +206,34 @@ int web_api_cron(web_request *req)
     return rc;
 }
 
-int web_api_failed_list(web_request *req)
+typedef json_t *(*page_fn)(drudge_client *c, const char *class_name, long offset, long limit);
+
+/* ?offset=N&limit=N of a job list, then the list as JSON. */
+static int job_page(web_request *req, page_fn fn)
 {
-    long offset = 0, limit = FAILED_PAGE_DEFAULT;
+    long offset = 0, limit = PAGE_DEFAULT;
     const char *arg;
-    if ((arg = web_query(req, "offset")) && web_parse_long(arg, 0, 100000000, &offset) < 0)
-        return web_reply_error(req, 400, "invalid offset \"%.20s\"", arg);
-    if ((arg = web_query(req, "limit")) && web_parse_long(arg, 0, FAILED_PAGE_MAX, &limit) < 0)
-        return web_reply_error(req, 400, "invalid limit \"%.20s\": use 0 to %d", arg,
-                               FAILED_PAGE_MAX);
+    if ((arg = web_query(req, "offset")) && web_parse_long(arg, 0, OFFSET_MAX, &offset) < 0)
+        return web_reply_error(req, 400, "invalid offset \"%.20s\": use 0 to %d", arg, OFFSET_MAX);
+    if ((arg = web_query(req, "limit")) && web_parse_long(arg, 0, PAGE_MAX, &limit) < 0)
+        return web_reply_error(req, 400, "invalid limit \"%.20s\": use 0 to %d", arg, PAGE_MAX);
     drudge_client *c = take(req);
     if (c == NULL)
         return 0;
-    json_t *list = drudge_failed_list(c, param(req, "class"), offset, limit);
+    json_t *list = fn(c, param(req, "class"), offset, limit);
     int rc = list ? web_reply_json(req, 200, list) : reply_redis_error(req, c);
     web_client_give(req->srv, c);
     return rc;
+}
+
+int web_api_failed_list(web_request *req)
+{
+    return job_page(req, drudge_failed_list);
+}
+
+int web_api_delayed_list(web_request *req)
+{
+    return job_page(req, drudge_delayed_list);
 }
 
 int web_api_job_get(web_request *req)

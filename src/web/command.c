@@ -1,6 +1,11 @@
 /* command.c - the two CLI commands that live with the dashboard:
  * `drudge web` (options, the token, then server.c) and `drudge capacity`
- * (the talk's arithmetic from capacity.c, as a table). */
+ * (the talk's arithmetic from capacity.c, as a table).
+ *
+ * `drudge web` takes its settings from the config's web: section (listen,
+ * token_file, require_token_for_reads); the command-line flags override
+ * them, and the token comes from --token-file, else $DRUDGE_WEB_TOKEN,
+ * else web.token_file, else a random one printed with the address. */
 #include "web.h"
 
 #include "capacity.h"
@@ -16,17 +21,16 @@
 #define DEFAULT_TIMEOUT_S 30
 #define DEFAULT_CONNECTIONS 1024
 #define DEFAULT_PER_IP 256
-#define DEFAULT_SAMPLE_S 5
 
 /* ---- drudge web ---- */
 
-/* The first line of path, trimmed, into out. CLI_OK or an exit status. */
-static int read_token_file(cli *app, const char *path, char *out, size_t cap)
+/* The first line of path, trimmed, into out; `what` names where the path
+ * came from in messages. CLI_OK or an exit status. */
+static int read_token_file(cli *app, const char *what, const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return cli_error(app, CLI_USAGE, "cannot read token file \"%s\": %s", path,
-                         strerror(errno));
+        return cli_error(app, CLI_USAGE, "cannot read %s \"%s\": %s", what, path, strerror(errno));
     char line[WEB_TOKEN_MAX + 4] = "";
     if (fgets(line, sizeof line, f) == NULL)
         line[0] = '\0';
@@ -37,9 +41,9 @@ static int read_token_file(cli *app, const char *path, char *out, size_t cap)
         line[--len] = '\0';
     if (!web_token_valid(line))
         return cli_error(app, CLI_USAGE,
-                         "token in \"%s\" must be one line of %d to %d printable characters "
+                         "token in %s \"%s\" must be one line of %d to %d printable characters "
                          "without spaces",
-                         path, WEB_TOKEN_MIN, WEB_TOKEN_MAX);
+                         what, path, WEB_TOKEN_MIN, WEB_TOKEN_MAX);
     snprintf(out, cap, "%s", line);
     return CLI_OK;
 }
@@ -54,26 +58,60 @@ static int random_token(char *out, size_t cap)
     return 0;
 }
 
+/* The dashboard token into token (from the place web_token_source_pick()
+ * names); *generated is 1 for a random one. CLI_OK or an exit status. */
+static int pick_token(cli *app, const char *token_file, char *token, size_t cap, int *generated)
+{
+    const char *env = getenv("DRUDGE_WEB_TOKEN");
+    *generated = 0;
+    switch (web_token_source_pick(token_file, env, app->cfg->web_token_file)) {
+    case WEB_TOKEN_FROM_FLAG: return read_token_file(app, "token file", token_file, token, cap);
+    case WEB_TOKEN_FROM_CONFIG:
+        return read_token_file(app, "web.token_file", app->cfg->web_token_file, token, cap);
+    case WEB_TOKEN_FROM_ENV:
+        if (!web_token_valid(env))
+            return cli_usage(app, "DRUDGE_WEB_TOKEN must be %d to %d printable characters",
+                             WEB_TOKEN_MIN, WEB_TOKEN_MAX);
+        snprintf(token, cap, "%s", env);
+        return CLI_OK;
+    case WEB_TOKEN_RANDOM: break;
+    }
+    if (random_token(token, cap) < 0)
+        return cli_fail(app, "cannot make a token: %s", strerror(errno));
+    *generated = 1;
+    return CLI_OK;
+}
+
 int cli_cmd_web(cli *app, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
-                                             {"token-file", required_argument, NULL, 't'},
-                                             {"require-token-for-reads", no_argument, NULL, 'R'},
-                                             {"timeout", required_argument, NULL, 'T'},
-                                             {"max-connections", required_argument, NULL, 'C'},
-                                             {"max-per-ip", required_argument, NULL, 'P'},
-                                             {"sample-interval", required_argument, NULL, 'S'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    /* --require-token-for-reads takes an optional value (=false turns off
+     * a web.require_token_for_reads: true of the config); --sample-interval
+     * is accepted for old scripts and does nothing: the plot comes from the
+     * workers' per-minute counters in Redis. */
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"token-file", required_argument, NULL, 't'},
+        {"require-token-for-reads", optional_argument, NULL, 'R'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"max-connections", required_argument, NULL, 'C'},
+        {"max-per-ip", required_argument, NULL, 'P'},
+        {"sample-interval", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *listen = NULL, *token_file = NULL;
-    long timeout = DEFAULT_TIMEOUT_S, conns = DEFAULT_CONNECTIONS, per_ip = DEFAULT_PER_IP,
-         sample = DEFAULT_SAMPLE_S;
-    int reads = 0, opt;
+    long timeout = DEFAULT_TIMEOUT_S, conns = DEFAULT_CONNECTIONS, per_ip = DEFAULT_PER_IP, ignored;
+    int reads = -1, opt; /* -1: as the config says */
     while ((opt = cli_getopt(app, argc, argv, "l:t:h", longopts)) != -1) {
         switch (opt) {
         case 'l': listen = optarg; break;
         case 't': token_file = optarg; break;
-        case 'R': reads = 1; break;
+        case 'R':
+            if (optarg == NULL)
+                reads = 1;
+            else if (web_bool_parse(optarg, &reads) < 0)
+                return cli_usage(app, "invalid --require-token-for-reads=%.20s: use true or false",
+                                 optarg);
+            break;
         case 'T':
             if (cli_parse_long(app, "--timeout", optarg, 2, 3600, &timeout) != CLI_OK)
                 return CLI_USAGE;
@@ -87,7 +125,7 @@ int cli_cmd_web(cli *app, int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 'S':
-            if (cli_parse_long(app, "--sample-interval", optarg, 1, 60, &sample) != CLI_OK)
+            if (cli_parse_long(app, "--sample-interval", optarg, 1, 60, &ignored) != CLI_OK)
                 return CLI_USAGE;
             break;
         case 'h': return cli_help(app);
@@ -97,42 +135,28 @@ int cli_cmd_web(cli *app, int argc, char **argv)
     static const char *const none[] = {""};
     if (cli_operands(app, argc, argv, 0, 0, none) != CLI_OK)
         return CLI_USAGE;
-    char token[WEB_TOKEN_MAX + 1];
-    int generated = 0;
-    const char *env = getenv("DRUDGE_WEB_TOKEN");
-    if (token_file != NULL) {
-        int rc = read_token_file(app, token_file, token, sizeof token);
-        if (rc != CLI_OK)
-            return rc;
-    } else if (env != NULL && *env != '\0') {
-        if (!web_token_valid(env))
-            return cli_usage(app, "DRUDGE_WEB_TOKEN must be %d to %d printable characters",
-                             WEB_TOKEN_MIN, WEB_TOKEN_MAX);
-        snprintf(token, sizeof token, "%s", env);
-    } else {
-        if (random_token(token, sizeof token) < 0)
-            return cli_fail(app, "cannot make a token: %s", strerror(errno));
-        generated = 1;
-    }
-    int rc = cli_connect(app);
+    int rc = cli_connect(app); /* loads the config: web.token_file and the rest */
     if (rc != CLI_OK)
+        return rc;
+    char token[WEB_TOKEN_MAX + 1];
+    int generated;
+    if ((rc = pick_token(app, token_file, token, sizeof token, &generated)) != CLI_OK)
         return rc;
     if (listen == NULL)
         listen = app->cfg->web_listen ? app->cfg->web_listen : "127.0.0.1:8080";
     web_options opts = {
         .listen = listen,
         .token = token,
-        .require_token_for_reads = reads,
+        .require_token_for_reads = reads >= 0 ? reads : app->cfg->web_require_token_for_reads,
         .timeout_s = (unsigned)timeout,
         .connection_limit = (unsigned)conns,
         .per_ip_limit = (unsigned)per_ip,
-        .sample_interval_ms = sample * 1000,
     };
     if (generated)
         fprintf(stderr,
                 "drudge web: open http://%s/#token=%s\n"
                 "drudge web: (the token in the address lets that browser pause, retry and push; "
-                "use --token-file to keep one)\n",
+                "use --token-file or web.token_file to keep one)\n",
                 listen, token);
     else
         fprintf(stderr, "drudge web: open http://%s/\n", listen);

@@ -135,6 +135,33 @@ int web_token_valid(const char *token)
     return 1;
 }
 
+web_token_source web_token_source_pick(const char *flag_file, const char *env,
+                                       const char *config_file)
+{
+    if (flag_file != NULL)
+        return WEB_TOKEN_FROM_FLAG;
+    if (env != NULL && *env != '\0')
+        return WEB_TOKEN_FROM_ENV;
+    if (config_file != NULL && *config_file != '\0')
+        return WEB_TOKEN_FROM_CONFIG;
+    return WEB_TOKEN_RANDOM;
+}
+
+int web_bool_parse(const char *s, int *out)
+{
+    static const struct {
+        const char *word;
+        int value;
+    } words[] = {{"true", 1},  {"yes", 1}, {"on", 1},  {"1", 1},
+                 {"false", 0}, {"no", 0},  {"off", 0}, {"0", 0}};
+    for (size_t i = 0; s != NULL && i < sizeof words / sizeof words[0]; i++)
+        if (strcasecmp(s, words[i].word) == 0) {
+            *out = words[i].value;
+            return 0;
+        }
+    return -1;
+}
+
 int web_bearer_ok(const char *authorization, const char *token)
 {
     if (authorization == NULL || token == NULL || token[0] == '\0')

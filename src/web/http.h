@@ -39,6 +39,20 @@ int web_bearer_ok(const char *authorization, const char *token);
 /* 1 if a token read from a file or the environment is usable:
  * WEB_TOKEN_MIN-WEB_TOKEN_MAX printable ASCII characters, no spaces. */
 int web_token_valid(const char *token);
+/* Where `drudge web` takes its token from: the first that is given of
+ * --token-file, $DRUDGE_WEB_TOKEN (non-empty) and the config's
+ * web.token_file (non-empty), else a random one made at start. */
+typedef enum {
+    WEB_TOKEN_FROM_FLAG,
+    WEB_TOKEN_FROM_ENV,
+    WEB_TOKEN_FROM_CONFIG,
+    WEB_TOKEN_RANDOM,
+} web_token_source;
+web_token_source web_token_source_pick(const char *flag_file, const char *env,
+                                       const char *config_file);
+/* true / false, yes / no, on / off, 1 / 0 in any case (an option's
+ * value). 0 with *out set, or -1. */
+int web_bool_parse(const char *s, int *out);
 /* Whether a state-changing request may come from where it says it comes
  * from. Browsers send Origin on cross-origin POSTs and Sec-Fetch-Site on
  * every request; a request without both (curl, a script) is judged by its

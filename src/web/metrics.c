@@ -1,12 +1,15 @@
 /* metrics.c - Prometheus text for /metrics (see metrics.h).
  *
  * Per class: gauges for what waits and runs, counters the runtime keeps in
- * <Class>:stats, and a job-duration histogram. The runtime records only
- * the total handler time (run_ms) and the number of attempts behind it, so
- * the histogram has the +Inf bucket alone (its _sum and _count give the
- * mean); finer buckets need per-bucket counters in the runtime. */
+ * <Class>:stats, and a job-duration histogram. The workers count each
+ * attempt's handler time in one bucket of <Class>:stats (le_<ms>: at most
+ * that long and more than the bucket below, le_inf: longer), which
+ * drudge_stats_get() reports as "duration_buckets"; Prometheus buckets are
+ * cumulative, so they are summed here, and _count is the +Inf bucket. _sum
+ * is the class's run_ms in seconds. */
 #include "metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef enum { KIND_GAUGE, KIND_COUNTER } metric_kind;
@@ -75,6 +78,51 @@ static void class_sample(web_buf *out, const char *name, const char *class_name,
     web_buf_addf(out, "\"%s} ", extra ? extra : "");
 }
 
+int web_metrics_le(long long ms, char *out, size_t cap)
+{
+    if (ms < 0)
+        return -1;
+    int n = snprintf(out, cap, "%lld.%03lld", ms / 1000, ms % 1000);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    while (out[n - 1] == '0') /* "0.500" -> "0.5", "2.000" -> "2." */
+        out[--n] = '\0';
+    if (out[n - 1] == '.')
+        out[--n] = '\0';
+    return 0;
+}
+
+/* One class's histogram from its non-cumulative buckets (borrowed array
+ * of {"le_ms", "jobs"}, ascending, "le_ms" null for the last). */
+static void format_histogram(web_buf *out, const char *cls, const json_t *buckets, long long run_ms)
+{
+    long long total = 0, last_ms = -1;
+    size_t j;
+    const json_t *b;
+    json_array_foreach(buckets, j, b)
+    {
+        const json_t *le = json_object_get(b, "le_ms");
+        long long jobs = int_field(b, "jobs");
+        total += jobs > 0 ? jobs : 0;
+        if (!json_is_integer(le))
+            continue; /* le_inf: only in +Inf */
+        long long ms = (long long)json_integer_value(le);
+        char bound[32], extra[48];
+        if (ms <= last_ms || web_metrics_le(ms, bound, sizeof bound) < 0)
+            continue; /* not ascending: a malformed row, never from drudge */
+        last_ms = ms;
+        snprintf(extra, sizeof extra, ",le=\"%s\"", bound);
+        class_sample(out, "drudge_job_duration_seconds_bucket", cls, extra);
+        web_buf_addf(out, "%lld\n", total);
+    }
+    class_sample(out, "drudge_job_duration_seconds_bucket", cls, ",le=\"+Inf\"");
+    web_buf_addf(out, "%lld\n", total);
+    class_sample(out, "drudge_job_duration_seconds_sum", cls, NULL);
+    web_buf_addf(out, "%.3f\n", (double)run_ms / 1000.0);
+    class_sample(out, "drudge_job_duration_seconds_count", cls, NULL);
+    web_buf_addf(out, "%lld\n", total);
+}
+
 static void format_classes(web_buf *out, const json_t *stats)
 {
     size_t i;
@@ -96,18 +144,11 @@ static void format_classes(web_buf *out, const json_t *stats)
         web_buf_addf(out, "%d\n", json_is_object(json_object_get(row, "paused")) ? 1 : 0);
     }
     header(out, "drudge_job_duration_seconds",
-           "Handler time per attempt (done, retried or failed).", "histogram");
+           "Handler time per attempt (done, retried, failed or cancelled).", "histogram");
     json_array_foreach(stats, i, row)
     {
-        const char *cls = str_field(row, "class");
-        long long attempts = int_field(row, "processed") + int_field(row, "failed_total") +
-                             int_field(row, "retried");
-        class_sample(out, "drudge_job_duration_seconds_bucket", cls, ",le=\"+Inf\"");
-        web_buf_addf(out, "%lld\n", attempts);
-        class_sample(out, "drudge_job_duration_seconds_sum", cls, NULL);
-        web_buf_addf(out, "%.3f\n", (double)int_field(row, "run_ms") / 1000.0);
-        class_sample(out, "drudge_job_duration_seconds_count", cls, NULL);
-        web_buf_addf(out, "%lld\n", attempts);
+        format_histogram(out, str_field(row, "class"), json_object_get(row, "duration_buckets"),
+                         int_field(row, "run_ms"));
     }
 }
 

@@ -22,6 +22,8 @@ const web_route web_routes[] = {
     {WEB_GET, "/api/workers", web_api_workers, WEB_API | WEB_DATA, 0},
     {WEB_GET, "/api/capacity", web_api_capacity, WEB_API | WEB_DATA, 0},
     {WEB_GET, "/api/cron", web_api_cron, WEB_API | WEB_DATA, 0},
+    {WEB_GET, "/api/classes/{class}/minutes", web_api_minutes, WEB_API | WEB_DATA, 0},
+    {WEB_GET, "/api/classes/{class}/delayed", web_api_delayed_list, WEB_API | WEB_DATA, 0},
     {WEB_GET, "/api/classes/{class}/failed", web_api_failed_list, WEB_API | WEB_DATA, 0},
     {WEB_POST, "/api/classes/{class}/failed/retry", web_api_failed_retry_all, WEB_API | WEB_MUTATES,
      WEB_API_BODY_MAX},

@@ -1,134 +1,57 @@
-/* series.c - per-class rings of counter samples (see series.h). */
+/* series.c - per-minute plot data and rates from the runtime's per-minute
+ * counters (see series.h). */
 #include "series.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+const char *const web_series_fields[] = {"processed", "failed", "retried", NULL};
 
-#define MINUTE_MS 60000
-
-void web_series_init(web_series *s, int64_t interval_ms, int64_t window_ms)
+double web_series_rate(long long previous, long long current, int64_t into_ms)
 {
-    memset(s, 0, sizeof *s);
-    if (interval_ms <= 0)
-        interval_ms = 1000;
-    /* one more than the window needs, so a full window has a start sample */
-    s->slots = (size_t)(window_ms / interval_ms) + 2;
+    if (into_ms < 0)
+        into_ms = 0;
+    if (into_ms > WEB_MINUTE_MS)
+        into_ms = WEB_MINUTE_MS;
+    double left = (double)(WEB_MINUTE_MS - into_ms) / WEB_MINUTE_MS;
+    return (double)current + (double)previous * left;
 }
 
-void web_series_release(web_series *s)
+static long long count_of(const json_t *row, const char *field)
 {
-    for (size_t i = 0; i < s->nclasses; i++)
-        free(s->classes[i].ring);
-    free(s->classes);
-    size_t slots = s->slots;
-    memset(s, 0, sizeof *s);
-    s->slots = slots;
+    const json_t *v = json_object_get(row, field);
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (long long)json_integer_value(v) : 0;
 }
 
-static const web_series_class *find_class(const web_series *s, const char *name)
+json_t *web_series_json(const json_t *minutes)
 {
-    for (size_t i = 0; i < s->nclasses; i++)
-        if (strcmp(s->classes[i].name, name) == 0)
-            return &s->classes[i];
-    return NULL;
-}
-
-/* The i-th oldest sample of c. */
-static const web_series_sample *nth(const web_series *s, const web_series_class *c, size_t i)
-{
-    return &c->ring[(c->start + i) % s->slots];
-}
-
-int web_series_add(web_series *s, const char *class_name, int64_t t_ms, long long processed,
-                   long long failed)
-{
-    web_series_class *c = (web_series_class *)find_class(s, class_name);
-    if (c == NULL) {
-        if (s->nclasses == WEB_SERIES_CLASSES_MAX || strlen(class_name) > DRUDGE_CLASS_MAX)
-            return -1;
-        if (s->nclasses == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 8;
-            web_series_class *grown = realloc(s->classes, cap * sizeof *grown);
-            if (grown == NULL)
-                return -1;
-            s->classes = grown;
-            s->cap = cap;
+    const json_t *rows = json_object_get(minutes, "minutes");
+    const json_t *now = json_object_get(minutes, "now"),
+                 *minute = json_object_get(minutes, "minute");
+    size_t n = json_array_size(rows);
+    if (n == 0 || !json_is_integer(now) || !json_is_integer(minute))
+        return NULL;
+    json_int_t last = json_integer_value(minute);
+    int64_t into = (int64_t)json_integer_value(now) - (int64_t)last * WEB_MINUTE_MS;
+    json_t *series = json_pack("{s:I}", "start_minute", last - (json_int_t)n + 1);
+    json_t *rate = json_object();
+    json_t *out = json_pack("{s:o, s:o}", "per_minute", rate, "series", series);
+    if (out == NULL)
+        return NULL;
+    for (size_t f = 0; web_series_fields[f] != NULL; f++) {
+        const char *name = web_series_fields[f];
+        json_t *points = json_array();
+        for (size_t i = 0; points && i < n; i++)
+            if (json_array_append_new(points,
+                                      json_integer(count_of(json_array_get(rows, i), name))) < 0) {
+                json_decref(points);
+                points = NULL;
+            }
+        long long current = count_of(json_array_get(rows, n - 1), name);
+        long long previous = n > 1 ? count_of(json_array_get(rows, n - 2), name) : 0;
+        if (json_object_set_new(series, name, points) < 0 ||
+            json_object_set_new(rate, name, json_real(web_series_rate(previous, current, into))) <
+                0) {
+            json_decref(out);
+            return NULL;
         }
-        c = &s->classes[s->nclasses];
-        memset(c, 0, sizeof *c);
-        if ((c->ring = calloc(s->slots, sizeof *c->ring)) == NULL)
-            return -1;
-        snprintf(c->name, sizeof c->name, "%s", class_name);
-        s->nclasses++;
     }
-    web_series_sample sample = {t_ms, processed, failed};
-    if (c->count < s->slots) {
-        c->ring[(c->start + c->count) % s->slots] = sample;
-        c->count++;
-    } else {
-        c->ring[c->start] = sample;
-        c->start = (c->start + 1) % s->slots;
-    }
-    return 0;
-}
-
-/* The latest sample taken at or before t, or NULL. */
-static const web_series_sample *at_or_before(const web_series *s, const web_series_class *c,
-                                             int64_t t)
-{
-    const web_series_sample *found = NULL;
-    for (size_t i = 0; i < c->count; i++) {
-        const web_series_sample *x = nth(s, c, i);
-        if (x->t_ms > t)
-            break;
-        found = x;
-    }
-    return found;
-}
-
-static long long delta(long long from, long long to)
-{
-    return to >= from ? to - from : to; /* went down: counters were reset */
-}
-
-void web_series_minutes(const web_series *s, const char *class_name, int64_t now_ms, int minutes,
-                        long long *processed, long long *failed)
-{
-    const web_series_class *c = find_class(s, class_name);
-    for (int m = 0; m < minutes; m++) {
-        int64_t end = now_ms - (int64_t)(minutes - 1 - m) * MINUTE_MS, begin = end - MINUTE_MS;
-        processed[m] = failed[m] = -1;
-        if (c == NULL || c->count == 0)
-            continue;
-        const web_series_sample *b = at_or_before(s, c, end), *a = at_or_before(s, c, begin);
-        if (b == NULL)
-            continue;
-        if (a == NULL) {
-            /* the first sample falls inside this minute: count from it */
-            a = nth(s, c, 0);
-            if (a->t_ms <= begin || a->t_ms >= end)
-                continue;
-        }
-        processed[m] = delta(a->processed, b->processed);
-        failed[m] = delta(a->failed, b->failed);
-    }
-}
-
-int web_series_rate(const web_series *s, const char *class_name, double *processed_pm,
-                    double *failed_pm)
-{
-    const web_series_class *c = find_class(s, class_name);
-    if (c == NULL || c->count < 2)
-        return -1;
-    const web_series_sample *last = nth(s, c, c->count - 1);
-    const web_series_sample *first = at_or_before(s, c, last->t_ms - MINUTE_MS);
-    if (first == NULL)
-        first = nth(s, c, 0);
-    int64_t span = last->t_ms - first->t_ms;
-    if (span <= 0)
-        return -1;
-    *processed_pm = (double)delta(first->processed, last->processed) * MINUTE_MS / (double)span;
-    *failed_pm = (double)delta(first->failed, last->failed) * MINUTE_MS / (double)span;
-    return 0;
+    return out;
 }

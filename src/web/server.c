@@ -13,8 +13,9 @@
  * names, against DNS rebinding), the route table, then for state-changing
  * routes a same-origin check and the bearer token (no cookies are ever
  * used, so a foreign page cannot borrow a session). Requests share a small
- * pool of Redis clients; a sampler thread keeps the last hour of counters
- * for the throughput plot. */
+ * pool of Redis clients. The server keeps no data of its own: the
+ * throughput plot comes from the per-minute counters the workers keep in
+ * Redis (api.c, series.c), so it is whole the moment the server starts. */
 #include "web_internal.h"
 
 #include <errno.h>
@@ -32,8 +33,6 @@
 
 #define WEB_HEADER_MEMORY (64 * 1024) /* request line + headers per connection */
 #define WEB_THREAD_STACK (1024 * 1024)
-#define WEB_SERIES_WINDOW_MS (3600 * 1000)
-#define WEB_PLOT_MINUTES 60
 
 /* ---- time ---- */
 
@@ -90,80 +89,6 @@ static void pool_release(web_server *srv)
     for (size_t i = 0; i < srv->nidle; i++)
         drudge_client_free(srv->idle[i]);
     srv->nidle = srv->nclients = 0;
-}
-
-/* ---- the throughput sampler ---- */
-
-static void sample_once(web_server *srv, drudge_client **client)
-{
-    char err[DRUDGE_ERRSTR_MAX];
-    if (*client == NULL && (*client = drudge_client_new(srv->cfg, err, sizeof err)) == NULL)
-        return;
-    json_t *stats = drudge_stats_get(*client);
-    if (stats == NULL)
-        return;
-    int64_t now = web_now_ms();
-    size_t i;
-    const json_t *row;
-    pthread_mutex_lock(&srv->series_lock);
-    if (srv->series_since_ms == 0)
-        srv->series_since_ms = now;
-    json_array_foreach(stats, i, row)
-    {
-        const char *cls = json_string_value(json_object_get(row, "class"));
-        if (cls != NULL)
-            web_series_add(&srv->series, cls, now,
-                           (long long)json_integer_value(json_object_get(row, "processed")),
-                           (long long)json_integer_value(json_object_get(row, "failed_total")));
-    }
-    pthread_mutex_unlock(&srv->series_lock);
-    json_decref(stats);
-}
-
-static void *sampler_main(void *arg)
-{
-    web_server *srv = arg;
-    drudge_client *client = NULL;
-    pthread_mutex_lock(&srv->series_lock);
-    while (!atomic_load(&srv->stopping)) {
-        pthread_mutex_unlock(&srv->series_lock);
-        sample_once(srv, &client);
-        pthread_mutex_lock(&srv->series_lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ns = (int64_t)until.tv_nsec + (srv->sample_interval_ms % 1000) * 1000000;
-        until.tv_sec += (time_t)(srv->sample_interval_ms / 1000 + ns / 1000000000);
-        until.tv_nsec = (long)(ns % 1000000000);
-        while (!atomic_load(&srv->stopping) &&
-               pthread_cond_timedwait(&srv->wake, &srv->series_lock, &until) != ETIMEDOUT) {
-        }
-    }
-    pthread_mutex_unlock(&srv->series_lock);
-    drudge_client_free(client);
-    return NULL;
-}
-
-static json_t *counts_json(const long long *v, int n)
-{
-    json_t *a = json_array();
-    for (int i = 0; a && i < n; i++)
-        json_array_append_new(a, v[i] < 0 ? json_null() : json_integer((json_int_t)v[i]));
-    return a;
-}
-
-json_t *web_series_json(web_server *srv, const char *class_name, int64_t now_ms)
-{
-    long long processed[WEB_PLOT_MINUTES], failed[WEB_PLOT_MINUTES];
-    double ppm = 0, fpm = 0;
-    pthread_mutex_lock(&srv->series_lock);
-    int have_rate = web_series_rate(&srv->series, class_name, &ppm, &fpm) == 0;
-    web_series_minutes(&srv->series, class_name, now_ms, WEB_PLOT_MINUTES, processed, failed);
-    pthread_mutex_unlock(&srv->series_lock);
-    json_t *rate =
-        have_rate ? json_pack("{s:f, s:f}", "processed", ppm, "failed", fpm) : json_null();
-    return json_pack("{s:o, s:{s:o, s:o}}", "per_minute", rate, "series", "processed",
-                     counts_json(processed, WEB_PLOT_MINUTES), "failed",
-                     counts_json(failed, WEB_PLOT_MINUTES));
 }
 
 /* ---- replies ---- */
@@ -489,17 +414,9 @@ int web_server_run(const drudge_config *cfg, const web_options *opts)
     srv.sse_keepalive_ms = (int)(opts->timeout_s * 1000 / 2);
     if (srv.sse_keepalive_ms > 10000)
         srv.sse_keepalive_ms = 10000;
-    srv.sample_interval_ms = opts->sample_interval_ms;
     srv.started_ms = web_now_ms();
     pthread_mutex_init(&srv.pool_lock, NULL);
     pthread_cond_init(&srv.pool_free, NULL);
-    pthread_mutex_init(&srv.series_lock, NULL);
-    pthread_condattr_t cattr;
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&srv.wake, &cattr);
-    pthread_condattr_destroy(&cattr);
-    web_series_init(&srv.series, srv.sample_interval_ms, WEB_SERIES_WINDOW_MS);
 
     /* Signals are taken by sigwait() below; every thread inherits the mask. */
     sigset_t stop_signals;
@@ -530,10 +447,9 @@ int web_server_run(const drudge_config *cfg, const web_options *opts)
                 errno ? strerror(errno) : "libmicrohttpd refused to start");
         goto out;
     }
-    if (pthread_create(&srv.sampler, NULL, sampler_main, &srv) == 0)
-        srv.sampler_running = 1;
-    drudge_log(DRUDGE_LOG_INFO, "listening", "listen=%s connections=%u per_ip=%u timeout_s=%u",
-               opts->listen, limit, opts->per_ip_limit, opts->timeout_s);
+    drudge_log(DRUDGE_LOG_INFO, "listening",
+               "listen=%s connections=%u per_ip=%u timeout_s=%u reads_need_token=%d", opts->listen,
+               limit, opts->per_ip_limit, opts->timeout_s, srv.require_token_for_reads);
 
     int sig = 0;
     while (sigwait(&stop_signals, &sig) != 0) {
@@ -541,19 +457,11 @@ int web_server_run(const drudge_config *cfg, const web_options *opts)
     drudge_log(DRUDGE_LOG_INFO, "stopping", "signal=%d", sig);
     rc = 0;
 out:
-    pthread_mutex_lock(&srv.series_lock);
-    atomic_store(&srv.stopping, 1);
-    pthread_cond_broadcast(&srv.wake);
-    pthread_mutex_unlock(&srv.series_lock);
+    atomic_store(&srv.stopping, 1); /* SSE streams see it within WAIT_MS */
     if (srv.daemon)
         MHD_stop_daemon(srv.daemon); /* joins the connection threads */
-    if (srv.sampler_running)
-        pthread_join(srv.sampler, NULL);
     pool_release(&srv);
-    web_series_release(&srv.series);
     pthread_mutex_destroy(&srv.pool_lock);
     pthread_cond_destroy(&srv.pool_free);
-    pthread_mutex_destroy(&srv.series_lock);
-    pthread_cond_destroy(&srv.wake);
     return rc;
 }

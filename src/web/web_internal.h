@@ -1,9 +1,9 @@
 /* web_internal.h - what the files of `drudge web` share: the server (its
- * Redis client pool, the throughput sampler, its guards), one request, the
- * helpers that answer it, and the route functions named in routes.c.
+ * Redis client pool, its guards), one request, the helpers that answer it,
+ * and the route functions named in routes.c.
  *
  * Files: server.c (libmicrohttpd set-up, guards, dispatch, replies, the
- * client pool, the sampler), routes.c (the route table), api.c (JSON API),
+ * client pool), routes.c (the route table), api.c (JSON API),
  * sse.c (a job's status as Server-Sent Events), pages.c (the HTML shell,
  * embedded assets, finished outputs), demo.c (the demo's jobs and upload),
  * metrics.c / capacity.c / series.c / route.c / http.c / buf.c (pure),
@@ -38,7 +38,6 @@ typedef struct web_options {
     unsigned timeout_s;          /* idle connection timeout */
     unsigned connection_limit;   /* open connections at most */
     unsigned per_ip_limit;       /* from one address at most */
-    int64_t sample_interval_ms;  /* counters sampled this often for the plot */
 } web_options;
 
 typedef struct web_server {
@@ -53,14 +52,6 @@ typedef struct web_server {
     pthread_cond_t pool_free;
     drudge_client *idle[WEB_POOL_MAX];
     size_t nidle, nclients;
-
-    pthread_mutex_t series_lock; /* guards series and series_since_ms */
-    pthread_cond_t wake;         /* the sampler sleeps on it */
-    web_series series;
-    int64_t series_since_ms;
-    int64_t sample_interval_ms;
-    pthread_t sampler;
-    int sampler_running;
 
     atomic_int stopping; /* set once at shutdown; SSE streams poll it */
     struct MHD_Daemon *daemon;
@@ -112,10 +103,6 @@ int web_reply_response(web_request *req, unsigned status, struct MHD_Response *r
 const char *web_query(web_request *req, const char *name);
 /* A request header, or NULL. */
 const char *web_header(web_request *req, const char *name);
-/* Samples of the throughput ring as JSON for one class (caller decrefs):
- * {"per_minute": {"processed", "failed"} (null until two samples),
- *  "series": {"processed": [60], "failed": [60]} (null where unknown)}. */
-json_t *web_series_json(web_server *srv, const char *class_name, int64_t now_ms);
 
 /* ---- route functions (api.c, sse.c, pages.c, demo.c) ---- */
 int web_api_info(web_request *req);
@@ -123,7 +110,9 @@ int web_api_stats(web_request *req);
 int web_api_workers(web_request *req);
 int web_api_capacity(web_request *req);
 int web_api_cron(web_request *req);
+int web_api_minutes(web_request *req);
 int web_api_failed_list(web_request *req);
+int web_api_delayed_list(web_request *req);
 int web_api_failed_retry(web_request *req);
 int web_api_failed_retry_all(web_request *req);
 int web_api_failed_delete(web_request *req);

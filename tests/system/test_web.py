@@ -35,30 +35,34 @@ PROMTOOL = "/usr/bin/promtool"
 class Web:
     """A running `drudge web` and a small HTTP client for it."""
 
-    def __init__(self, redis_server, tmp_path, *extra, timeout=5):
+    def __init__(self, redis_server, tmp_path, *extra, timeout=5, config_text="", token_flag=True,
+                 env=None):
+        """extra: more flags; config_text: more YAML for the config file;
+        token_flag: pass --token-file (with TOKEN); env: more environment."""
         self.tmp = tmp_path
         self.out_dir = tmp_path / "out"
         self.in_dir = tmp_path / "uploads"
         self.out_dir.mkdir(exist_ok=True)
         self.in_dir.mkdir(exist_ok=True)
-        self.config = tmp_path / "web.yaml"
-        self.config.write_text(
-            f"image: {{input_dir: {self.in_dir}, output_dir: {self.out_dir}}}\n"
-            "worker: {dead_after: 3, heartbeat: 1}\n")
-        token_file = tmp_path / "token"
-        token_file.write_text(TOKEN + "\n")
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
-        env = dict(os.environ, DRUDGE_REDIS_URL=redis_server.url)
-        env.pop("DRUDGE_CONFIG", None)
-        env.pop("DRUDGE_WEB_TOKEN", None)
+        self.config = tmp_path / f"web-{self.port}.yaml"
+        self.config.write_text(
+            f"image: {{input_dir: {self.in_dir}, output_dir: {self.out_dir}}}\n"
+            "worker: {dead_after: 3, heartbeat: 1}\n" + config_text)
+        token_file = tmp_path / "token"
+        token_file.write_text(TOKEN + "\n")
+        e = dict(os.environ, DRUDGE_REDIS_URL=redis_server.url)
+        e.pop("DRUDGE_CONFIG", None)
+        e.pop("DRUDGE_WEB_TOKEN", None)
+        e.update(env or {})
         self.log = open(tmp_path / f"web-{self.port}.log", "wb")
+        token_args = ["--token-file", str(token_file)] if token_flag else []
         self.proc = subprocess.Popen(
             [binary("drudge"), "--config", str(self.config), "web", "--listen", self.host,
-             "--token-file", str(token_file), "--timeout", str(timeout), "--sample-interval", "1",
-             *extra],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+             *token_args, "--timeout", str(timeout), *extra],
+            env=e, stdout=self.log, stderr=subprocess.STDOUT)
 
         def up():
             assert self.proc.poll() is None, self.logtext()
@@ -127,8 +131,8 @@ def stats_row(web, cls):
     return rows[0] if rows else None
 
 
-def push(web, cls, payload, **kw):
-    status, data = web.json("POST", f"/api/jobs/{cls}", body=payload, token=TOKEN, **kw)
+def push(web, cls, payload, path_suffix="", **kw):
+    status, data = web.json("POST", f"/api/jobs/{cls}{path_suffix}", body=payload, token=TOKEN, **kw)
     assert status == 201, data
     return data["id"]
 
@@ -212,6 +216,86 @@ def test_stats_api_shows_each_class_counts_and_pause(web, r):
     assert r.llen("CountJob") == 3
 
 
+# ---- the per-minute plot, from the workers' counters in Redis ----------------
+
+def redis_minute(r):
+    sec, usec = r.time()
+    return (sec * 1000 + usec // 1000) // 60000
+
+
+def series_sums(row):
+    return {f: sum(row["series"][f]) for f in ("processed", "failed", "retried")}
+
+
+def test_per_minute_plot_is_whole_right_after_start(redis_server, workers, r, tmp_path):
+    """Jobs done before `drudge web` started are in the plot and the per-minute
+    figures of its first answer, and again after a restart."""
+    workers.start("drudge-noop", "--class", "MinuteJob")
+    for i in range(8):
+        r.rpush("MinuteJob", json.dumps({"n": i}))
+    for i in range(2):
+        r.rpush("MinuteJob", json.dumps({"outcome": "fail", "n": i}))
+    wait_for(lambda: r.hget("MinuteJob:stats", "processed") == "8"
+             and r.hget("MinuteJob:stats", "failed") == "2", 15, what="ten jobs done")
+    for attempt in range(2):  # the same numbers from a fresh server, twice
+        w = Web(redis_server, tmp_path)
+        try:
+            before = redis_minute(r)
+            row = stats_row(w, "MinuteJob")
+            after = redis_minute(r)
+            assert len(row["series"]["processed"]) == 60
+            assert series_sums(row) == {"processed": 8, "failed": 2, "retried": 0}, row["series"]
+            assert before <= row["series"]["start_minute"] + 59 <= after
+            # the points are the workers' per-minute hashes, oldest first
+            start = row["series"]["start_minute"]
+            for i, (p, f) in enumerate(zip(row["series"]["processed"], row["series"]["failed"])):
+                h = r.hgetall(f"MinuteJob:minute:{start + i}")
+                assert (p, f) == (int(h.get("processed", 0)), int(h.get("failed", 0))), i
+                if p or f:  # kept for 24 h
+                    assert 80000 < r.ttl(f"MinuteJob:minute:{start + i}") <= 86400
+            # done within the last minute or two: a rate above zero at once
+            assert 0 < row["per_minute"]["processed"] <= 8
+            assert 0 < row["per_minute"]["failed"] <= 2
+            # the same counters through the API for tools, up to 24 h
+            status, m = w.json("GET", "/api/classes/MinuteJob/minutes?minutes=1440")
+            assert status == 200 and len(m["minutes"]) == 1440 and m["class"] == "MinuteJob"
+            assert sum(x["processed"] for x in m["minutes"]) == 8
+            assert sum(x["failed"] for x in m["minutes"]) == 2
+            assert m["minutes"][-1]["minute"] == m["minute"] == m["now"] // 60000
+            assert sum(x["run_ms"] for x in m["minutes"]) == int(r.hget("MinuteJob:stats", "run_ms") or 0)
+            status, m = w.json("GET", "/api/classes/MinuteJob/minutes")
+            assert status == 200 and len(m["minutes"]) == 60
+            for bad in ["0", "1441", "x", "-5"]:
+                assert w.get(f"/api/classes/MinuteJob/minutes?minutes={bad}")[0] == 400, bad
+        finally:
+            assert w.stop() == 0, w.logtext()
+
+
+def test_plot_places_each_minute_where_it_belongs(web, r):
+    """Per-minute hashes written as the workers write them land on their
+    minute of the plot; older ones are outside the hour."""
+    for _ in range(3):  # a minute boundary between writing and reading: again
+        m = redis_minute(r)
+        r.delete(*[f"PlotJob:minute:{m - k}" for k in range(0, 62)])
+        r.sadd("drudge:classes", "PlotJob")
+        r.hset(f"PlotJob:minute:{m - 60}", mapping={"processed": 1000})  # over an hour ago
+        r.hset(f"PlotJob:minute:{m - 59}", mapping={"processed": 7})
+        r.hset(f"PlotJob:minute:{m - 5}", mapping={"processed": 50, "failed": 5, "retried": 4, "run_ms": 900})
+        r.hset(f"PlotJob:minute:{m - 1}", mapping={"processed": 30})
+        row = stats_row(web, "PlotJob")
+        if row["series"]["start_minute"] == m - 59:
+            break
+    else:
+        pytest.fail("the minute kept changing")
+    series = row["series"]
+    assert series["processed"][0] == 7 and series["processed"][54] == 50 and series["processed"][58] == 30
+    assert series["failed"][54] == 5 and series["retried"][54] == 4
+    assert series_sums(row) == {"processed": 87, "failed": 5, "retried": 4}
+    assert series["processed"][59] == 0  # nothing yet this minute
+    # the last 60 s: what is left of the previous minute, pro rata
+    assert 0 <= row["per_minute"]["processed"] <= 30 and row["per_minute"]["failed"] == 0
+
+
 def test_job_api_returns_the_status_hash_or_404(web, r):
     job_id = push(web, "NoopJob", {"id": "order-1", "sleep_ms": 1})
     assert job_id == "order-1"
@@ -255,6 +339,60 @@ def test_failed_jobs_list_retry_and_delete(web, workers, r):
     assert r.llen("FailJob:failed") == 0 and r.llen("FailJob") == 2
     status, data = web.json("POST", "/api/classes/FailJob/failed/delete", token=TOKEN)
     assert status == 200 and data["deleted"] == 0
+
+
+
+def test_delayed_jobs_are_listed_with_their_due_time(redis_server, workers, r, tmp_path):
+    w = Web(redis_server, tmp_path, config_text="classes: {DelayJob: {backoff: {base: 600, cap: 600}}}\n")
+    try:
+        sec, usec = r.time()
+        now = sec * 1000 + usec // 1000
+        later1 = push(w, "DelayJob", {"id": "later-1", "n": 1}, path_suffix="?delay=600")
+        later2 = push(w, "DelayJob", {"id": "later-2", "n": 2}, path_suffix="?delay=300")
+        raw = '{"id":"raw-1","note":"<b>zadd by hand</b>"}'
+        r.zadd("DelayJob:delayed", {raw: now + 100000})
+        # a retry waits in the delayed set too, with its error
+        r.rpush("DelayJob", json.dumps({"id": "retry-1", "outcome": "retry"}))
+        workers.start("drudge-noop", "--class", "DelayJob", config=str(w.config))
+        wait_for(lambda: r.hget("DelayJob:status:retry-1", "state") == "retrying", 10, what="a retry")
+        assert (later1, later2) == ("later-1", "later-2")
+
+        status, data = w.json("GET", "/api/classes/DelayJob/delayed")
+        assert status == 200 and data["class"] == "DelayJob" and data["total"] == 4 and data["offset"] == 0
+        jobs = data["jobs"]
+        assert [j["id"] for j in jobs] == ["raw-1", "later-2", "later-1", "retry-1"]  # soonest first
+        for j in jobs:
+            assert j["due_at"] == int(r.zscore("DelayJob:delayed", j["payload"]))
+        assert [j["due_at"] for j in jobs] == sorted(j["due_at"] for j in jobs)
+        by_id = {j["id"]: j for j in jobs}
+        assert by_id["raw-1"] == {"id": "raw-1", "due_at": now + 100000, "state": None, "attempts": None,
+                                  "error": None, "payload": raw}
+        j = by_id["later-2"]
+        assert j["state"] == "queued" and j["attempts"] == 0 and j["error"] is None
+        assert now + 299000 <= j["due_at"] <= now + 305000
+        assert j["due_at"] == int(r.hget("DelayJob:status:later-2", "due_at"))
+        assert json.loads(j["payload"]) == {"id": "later-2", "n": 2}
+        j = by_id["retry-1"]
+        assert j["state"] == "retrying" and j["attempts"] == 1 and j["error"] == "noop asked to retry"
+        assert j["due_at"] == int(r.hget("DelayJob:status:retry-1", "next_retry_at"))
+
+        # pages
+        status, data = w.json("GET", "/api/classes/DelayJob/delayed?offset=1&limit=2")
+        assert status == 200 and data["total"] == 4 and [j["id"] for j in data["jobs"]] == ["later-2", "later-1"]
+        status, data = w.json("GET", "/api/classes/DelayJob/delayed?limit=0")
+        assert status == 200 and data["total"] == 4 and data["jobs"] == []
+        status, data = w.json("GET", "/api/classes/Nothing/delayed")
+        assert status == 200 and data == {"class": "Nothing", "total": 0, "offset": 0, "jobs": []}
+        for bad in ["limit=501", "limit=-1", "offset=-1", "offset=x"]:
+            assert w.get(f"/api/classes/DelayJob/delayed?{bad}")[0] == 400, bad
+        assert w.get("/api/classes/a%3Bb/delayed")[0] == 400
+        assert w.post("/api/classes/DelayJob/delayed")[0] == 405
+        # a cancelled one leaves the list
+        assert w.post("/api/jobs/DelayJob/later-1/cancel")[0] == 200
+        status, data = w.json("GET", "/api/classes/DelayJob/delayed")
+        assert data["total"] == 3 and "later-1" not in [j["id"] for j in data["jobs"]]
+    finally:
+        assert w.stop() == 0, w.logtext()
 
 
 def test_cancel_api(web, r):
@@ -372,6 +510,61 @@ def test_metrics_are_valid_prometheus_text(web, workers, r):
     assert samples["drudge_job_duration_seconds_sum"]['class="NoopJob"'] >= 0.1
     assert samples["drudge_workers"]['state="live"'] == 1
     assert [v for v in samples["drudge_worker_rss_bytes"].values()][0] > 1024 * 1024
+
+
+
+def metric_buckets(samples, cls):
+    """[(le, value)] of a class's duration histogram, in le order (+Inf last)."""
+    out = []
+    for labels, v in samples["drudge_job_duration_seconds_bucket"].items():
+        m = re.fullmatch(r'class="(.*)",le="(.*)"', labels)
+        if m and m.group(1) == cls:
+            out.append((float(m.group(2)), v))
+    return sorted(out)
+
+
+def test_duration_histogram_buckets_are_cumulative_and_match_the_jobs(web, workers, r):
+    workers.start("drudge-noop", "--class", "HistJob", config=str(web.config))
+    jobs = [{"n": i} for i in range(6)] + [{"outcome": "fail", "n": 6}]      # about 0 ms
+    jobs += [{"sleep_ms": 30, "n": 10 + i} for i in range(3)]                 # 30 ms and a bit
+    jobs += [{"sleep_ms": 150, "n": 20 + i} for i in range(2)]                # 150 ms and a bit
+    for j in jobs:
+        push(web, "HistJob", j)
+    wait_for(lambda: r.hget("HistJob:stats", "processed") == "11" and r.hget("HistJob:stats", "failed") == "1",
+             15, what="twelve jobs done")
+    status, _, body = web.get("/metrics")
+    text = body.decode()
+    if os.path.exists(PROMTOOL):
+        p = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    families, samples = parse_metrics(text)
+    buckets = metric_buckets(samples, "HistJob")
+    bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, float("inf")]
+    assert [b for b, _ in buckets] == bounds
+    values = [v for _, v in buckets]
+    assert values == sorted(values), "buckets must be cumulative"
+    le = dict(buckets)
+    total = samples["drudge_job_duration_seconds_count"]['class="HistJob"']
+    # every attempt once: 11 done + 1 failed, nothing retried
+    assert le[float("inf")] == total == 12
+    assert le[0.025] == 7        # the quick ones; the 30 ms ones took longer
+    assert 7 <= le[0.1] <= 10     # the 150 ms ones never fit under 0.1 s
+    assert le[60] == 12
+    # the same as the stats hash, summed from the bottom
+    stats = r.hgetall("HistJob:stats")
+    running = 0
+    for bound, (b, v) in zip(["5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000",
+                              "30000", "60000", "300000", "inf"], buckets):
+        running += int(stats.get("le_" + bound, 0))
+        assert v == running, bound
+    assert samples["drudge_job_duration_seconds_sum"]['class="HistJob"'] == pytest.approx(
+        int(stats["run_ms"]) / 1000, abs=0.001)
+    assert samples["drudge_job_duration_seconds_sum"]['class="HistJob"'] >= (3 * 30 + 2 * 150) / 1000
+    # /api/stats carries the same buckets, as stored (not cumulative)
+    row = stats_row(web, "HistJob")
+    assert [b["le_ms"] for b in row["duration_buckets"]] == [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+                                                              10000, 30000, 60000, 300000, None]
+    assert sum(b["jobs"] for b in row["duration_buckets"]) == 12
 
 
 # ---- pages -------------------------------------------------------------------------
@@ -532,6 +725,58 @@ def test_reads_need_the_token_when_asked(redis_server, tmp_path):
         assert w.stop() == 0
 
 
+
+def test_config_web_keys_are_honoured_and_flags_override_them(redis_server, tmp_path, cli):
+    cfg_token = "config-token-0123456789abcdef"
+    (tmp_path / "cfg-token").write_text(cfg_token + "\n")
+    web_cfg = f"web: {{token_file: {tmp_path / 'cfg-token'}, require_token_for_reads: true}}\n"
+    # from the config alone: its token, and reads need it
+    w = Web(redis_server, tmp_path, config_text=web_cfg, token_flag=False)
+    try:
+        assert w.json("GET", "/api/info")[1]["require_token_for_reads"] is True
+        for path in ["/api/stats", "/metrics", "/api/classes/X/delayed", "/api/classes/X/minutes"]:
+            assert w.get(path)[0] == 401, path
+            assert w.get(path, token=TOKEN)[0] == 401, path
+            assert w.get(path, token=cfg_token)[0] == 200, path
+        assert w.post("/api/classes/X/pause", token=TOKEN)[0] == 401
+        assert w.post("/api/classes/X/pause", token=cfg_token)[0] == 200
+        assert "open http://" in w.logtext() and "#token=" not in w.logtext()
+    finally:
+        assert w.stop() == 0, w.logtext()
+    # the flags win over the file (and --sample-interval is still accepted)
+    w = Web(redis_server, tmp_path, "--require-token-for-reads=false", "--sample-interval", "1",
+            config_text=web_cfg)
+    try:
+        assert w.json("GET", "/api/info")[1]["require_token_for_reads"] is False
+        assert w.get("/api/stats")[0] == 200 and w.get("/metrics")[0] == 200
+        assert w.post("/api/classes/X/resume", token=cfg_token)[0] == 401
+        assert w.post("/api/classes/X/resume", token=TOKEN)[0] == 200
+    finally:
+        assert w.stop() == 0, w.logtext()
+    # $DRUDGE_WEB_TOKEN wins over web.token_file; a bare flag turns reads on
+    env_token = "env-token-0123456789abcdef"
+    w = Web(redis_server, tmp_path, "--require-token-for-reads", token_flag=False,
+            config_text="web: {token_file: /nonexistent/token}\n", env={"DRUDGE_WEB_TOKEN": env_token})
+    try:
+        assert w.get("/api/stats")[0] == 401 and w.get("/api/stats", token=env_token)[0] == 200
+        assert w.post("/api/classes/X/resume", token=env_token)[0] == 200
+    finally:
+        assert w.stop() == 0, w.logtext()
+    # an unreadable or bad web.token_file stops `drudge web` with a reason
+    bad = tmp_path / "bad.yaml"
+    (tmp_path / "short-token").write_text("short\n")
+    for token_file, why in [("/nonexistent/token", "cannot read web.token_file"),
+                            (str(tmp_path / "short-token"), "token in web.token_file")]:
+        bad.write_text(f"web: {{token_file: {token_file}}}\n")
+        p = cli("--config", str(bad), "web", "--listen", f"127.0.0.1:{free_port()}", timeout=10)
+        assert p.returncode == 2 and why in p.stderr, p.stderr
+    bad.write_text("web: {require_token_for_reads: sometimes}\n")
+    p = cli("--config", str(bad), "web", "--listen", f"127.0.0.1:{free_port()}", timeout=10)
+    assert p.returncode == 2 and "web.require_token_for_reads" in p.stderr, p.stderr
+    p = cli("web", "--require-token-for-reads=perhaps", timeout=10)
+    assert p.returncode == 2 and "--require-token-for-reads" in p.stderr, p.stderr
+
+
 def test_request_bodies_are_size_limited(web, r):
     big = "x" * (1024 * 1024 + 10)
     payload = json.dumps({"data": big})
@@ -685,3 +930,65 @@ def test_browser_pages_in_headless_chromium(web, workers, r):
     assert r.hget("FlakyJob:status:flaky-1", "state") == "done"
     for name in ["overview", "workers", "class", "job", "demo"]:
         assert os.path.getsize(os.path.join(ARTIFACTS, f"web-{name}.png")) > 1000
+
+
+CLASS_PAGE_SCRIPT = r"""
+const {chromium} = require(process.env.PLAYWRIGHT);
+(async () => {
+  const browser = await chromium.launch({executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking']});
+  const out = {};
+  try {
+    const page = await browser.newPage({viewport: {width: 1360, height: 900}});
+    page.setDefaultTimeout(20000);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(process.env.DRUDGE_WEB_URL + '/classes/DelayJob');
+    const due = page.locator('#delayed tr[data-job="later-1"] td[data-field="due_at"]');
+    await due.waitFor();
+    out.due = await due.innerText();
+    out.due_attr = await due.getAttribute('data-due');
+    out.rows = await page.locator('#delayed tbody tr[data-job]').evaluateAll((rows) => rows.map((r) => r.dataset.job));
+    out.evil_error = await page.locator('#delayed tr[data-job="evil-1"] [data-field="error"]').innerText();
+    out.evil_state = await page.locator('#delayed tr[data-job="evil-1"] td[data-field="state"]').innerText();
+    out.injected = await page.locator('#delayed img, #delayed script').count();
+    out.xss = await page.evaluate(() => window.__xss === undefined ? null : window.__xss);
+    out.plot = await page.locator('.plot svg.spark').count();
+    out.done_pm = await page.locator('[data-card="processed_pm"] .value').innerText();
+    await page.waitForTimeout(300);
+    await page.screenshot({path: process.env.DRUDGE_ARTIFACTS + '/web-class-delayed.png', fullPage: true});
+    out.errors = errors;
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.mark.skipif(not browser_ready(), reason="needs node, /usr/bin/chromium and playwright-core")
+def test_class_page_shows_delayed_jobs_with_due_time_in_chromium(web, r, tmp_path):
+    sec, usec = r.time()
+    now = sec * 1000 + usec // 1000
+    push(web, "DelayJob", {"id": "later-1"}, path_suffix="?delay=300")
+    evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+    r.zadd("DelayJob:delayed", {'{"id":"evil-1"}': now + 60000})
+    r.hset("DelayJob:status:evil-1", mapping={"state": "retrying", "attempts": "2", "error": evil,
+                                              "next_retry_at": str(now + 60000)})
+    script = tmp_path / "class_page.cjs"
+    script.write_text(CLASS_PAGE_SCRIPT)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    env = dict(os.environ, DRUDGE_WEB_URL=web.url, DRUDGE_ARTIFACTS=ARTIFACTS,
+               PLAYWRIGHT=os.path.join(BROWSER_DIR, "node_modules", "playwright-core"))
+    p = subprocess.run(["node", str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["rows"] == ["evil-1", "later-1"]  # soonest first
+    assert re.search(r"in [45] min", out["due"]), out["due"]
+    scores = {json.loads(m)["id"]: int(v) for m, v in r.zrange("DelayJob:delayed", 0, -1, withscores=True)}
+    assert int(out["due_attr"]) == scores["later-1"]
+    assert out["evil_error"] == evil and "retrying" in out["evil_state"]
+    assert out["injected"] == 0 and out["xss"] is None
+    assert out["plot"] == 1 and out["done_pm"] == "0.0"
+    assert out["errors"] == []
+    assert os.path.getsize(os.path.join(ARTIFACTS, "web-class-delayed.png")) > 1000

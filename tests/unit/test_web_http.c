@@ -111,6 +111,38 @@ static void test_token_rules(void **state)
     assert_false(web_token_valid(longer));
 }
 
+static void test_token_source_order(void **state)
+{
+    (void)state;
+    /* --token-file, then $DRUDGE_WEB_TOKEN, then web.token_file, then random */
+    assert_int_equal(web_token_source_pick("/f", "env-token", "/c"), WEB_TOKEN_FROM_FLAG);
+    assert_int_equal(web_token_source_pick(NULL, "env-token", "/c"), WEB_TOKEN_FROM_ENV);
+    assert_int_equal(web_token_source_pick(NULL, "", "/c"), WEB_TOKEN_FROM_CONFIG);
+    assert_int_equal(web_token_source_pick(NULL, NULL, "/c"), WEB_TOKEN_FROM_CONFIG);
+    assert_int_equal(web_token_source_pick(NULL, NULL, ""), WEB_TOKEN_RANDOM);
+    assert_int_equal(web_token_source_pick(NULL, NULL, NULL), WEB_TOKEN_RANDOM);
+}
+
+static void test_bool_words(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"true", "TRUE", "yes", "on", "1"};
+    static const char *const no[] = {"false", "False", "no", "off", "0"};
+    static const char *const bad[] = {"", "2", "maybe", "truee", " true"};
+    int v;
+    for (size_t i = 0; i < 5; i++) {
+        v = -1;
+        assert_int_equal(web_bool_parse(yes[i], &v), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(web_bool_parse(no[i], &v), 0);
+        assert_int_equal(v, 0);
+        v = 7;
+        assert_int_equal(web_bool_parse(bad[i], &v), -1);
+        assert_int_equal(v, 7);
+    }
+    assert_int_equal(web_bool_parse(NULL, &v), -1);
+}
+
 static void test_origin_rules_for_changes(void **state)
 {
     (void)state;
@@ -234,6 +266,8 @@ int main(void)
         cmocka_unit_test(test_host_header_on_a_loopback_listener),
         cmocka_unit_test(test_bearer_token),
         cmocka_unit_test(test_token_rules),
+        cmocka_unit_test(test_token_source_order),
+        cmocka_unit_test(test_bool_words),
         cmocka_unit_test(test_origin_rules_for_changes),
         cmocka_unit_test(test_sizes_and_numbers),
         cmocka_unit_test(test_relative_paths),

@@ -1,5 +1,6 @@
-/* test_web_series.c - unit tests for src/web/series.c: per-minute deltas
- * and rates from sampled counters, gaps, counter resets and the ring.
+/* test_web_series.c - unit tests for src/web/series.c: the overview's plot
+ * points and per-minute rates from what drudge_class_minutes() returns
+ * (the workers' per-minute counters in Redis).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,131 +14,134 @@
 
 #include "series.h"
 
-#define MIN 60000
-#define T0 1700000000000LL
+#define M0 28333333LL /* a unix minute */
 
-static void test_unknown_class_and_no_samples(void **state)
+/* A drudge_class_minutes() reply: n minutes ending at minute `last`, `into`
+ * ms into it; counts[i] = {processed, failed, retried} of minute i (oldest
+ * first), NULL rows left out as a missing hash would be (zeros). */
+static json_t *minutes_reply(long long last, long long into, size_t n, const long long (*counts)[3])
 {
-    (void)state;
-    web_series s;
-    web_series_init(&s, 5000, 3600000);
-    long long p[3], f[3];
-    web_series_minutes(&s, "Nope", T0, 3, p, f);
-    for (int i = 0; i < 3; i++)
-        assert_true(p[i] == -1 && f[i] == -1);
-    double pp, fp;
-    assert_int_equal(web_series_rate(&s, "Nope", &pp, &fp), -1);
-    assert_int_equal(web_series_add(&s, "A", T0, 10, 1), 0);
-    assert_int_equal(web_series_rate(&s, "A", &pp, &fp), -1); /* one sample is no rate */
-    web_series_release(&s);
-}
-
-static void test_per_minute_deltas(void **state)
-{
-    (void)state;
-    web_series s;
-    web_series_init(&s, 10000, 3600000);
-    /* every 10 s for 3 minutes: 6 done and 1 failed per 10 s in the
-     * first two minutes, nothing in the third */
-    long long done = 1000, failed = 50;
-    for (int i = 0; i <= 18; i++) {
-        assert_int_equal(web_series_add(&s, "A", T0 + (int64_t)i * 10000, done, failed), 0);
-        if (i < 12) {
-            done += 6;
-            failed += 1;
-        }
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_pack("{s:I, s:I, s:I, s:I, s:I}", "minute",
+                                (json_int_t)(last - (long long)n + 1 + (long long)i), "processed",
+                                (json_int_t)counts[i][0], "failed", (json_int_t)counts[i][1],
+                                "retried", (json_int_t)counts[i][2], "run_ms", (json_int_t)0);
+        assert_non_null(row);
+        json_array_append_new(rows, row);
     }
-    long long p[4], f[4];
-    web_series_minutes(&s, "A", T0 + 3 * MIN, 4, p, f);
-    assert_true(p[0] == -1 && f[0] == -1); /* before the first sample */
-    assert_true(p[1] == 36 && f[1] == 6);
-    assert_true(p[2] == 36 && f[2] == 6);
-    assert_true(p[3] == 0 && f[3] == 0);
-    double pp, fp;
-    assert_int_equal(web_series_rate(&s, "A", &pp, &fp), 0);
-    assert_true(pp == 0.0 && fp == 0.0); /* the last minute was idle */
-    web_series_release(&s);
+    json_t *v = json_pack("{s:s, s:I, s:I, s:o}", "class", "A", "now",
+                          (json_int_t)(last * WEB_MINUTE_MS + into), "minute", (json_int_t)last,
+                          "minutes", rows);
+    assert_non_null(v);
+    return v;
 }
 
-static void test_rate_scales_a_short_window(void **state)
+static long long point(const json_t *series, const char *field, size_t i)
 {
-    (void)state;
-    web_series s;
-    web_series_init(&s, 5000, 3600000);
-    web_series_add(&s, "A", T0, 0, 0);
-    web_series_add(&s, "A", T0 + 15000, 30, 3);
-    double pp, fp;
-    assert_int_equal(web_series_rate(&s, "A", &pp, &fp), 0);
-    assert_true(pp > 119.99 && pp < 120.01); /* 30 in 15 s = 120 a minute */
-    assert_true(fp > 11.99 && fp < 12.01);
-    web_series_release(&s);
+    const json_t *v = json_array_get(json_object_get(json_object_get(series, "series"), field), i);
+    assert_true(json_is_integer(v));
+    return (long long)json_integer_value(v);
 }
 
-static void test_a_counter_reset_counts_from_zero(void **state)
+static double rate(const json_t *series, const char *field)
 {
-    (void)state;
-    web_series s;
-    web_series_init(&s, 30000, 3600000);
-    web_series_add(&s, "A", T0, 500, 5);
-    web_series_add(&s, "A", T0 + 30000, 520, 5);
-    web_series_add(&s, "A", T0 + 60000, 7, 0); /* stats hash deleted, 7 since */
-    long long p[1], f[1];
-    web_series_minutes(&s, "A", T0 + 60000, 1, p, f);
-    assert_true(p[0] == 7 && f[0] == 0);
-    web_series_release(&s);
+    const json_t *v = json_object_get(json_object_get(series, "per_minute"), field);
+    assert_true(json_is_real(v));
+    return json_real_value(v);
 }
 
-static void test_ring_keeps_only_the_window(void **state)
+static void test_rate_slides_from_the_previous_minute_to_this_one(void **state)
 {
     (void)state;
-    web_series s;
-    web_series_init(&s, 1000, 10000); /* 12 slots */
-    for (int i = 0; i < 100; i++)
-        web_series_add(&s, "A", T0 + (int64_t)i * 1000, i, 0);
-    assert_int_equal(s.classes[0].count, s.slots);
-    long long p[1], f[1];
-    /* the minute ending at the last sample starts before the oldest kept
-     * sample (88): counted from that one */
-    web_series_minutes(&s, "A", T0 + 99000, 1, p, f);
-    assert_true(p[0] == 11);
-    web_series_minutes(&s, "A", T0 + 99000 + 50000, 1, p, f);
-    assert_true(p[0] == 10);
-    double pp, fp;
-    assert_int_equal(web_series_rate(&s, "A", &pp, &fp), 0);
-    assert_true(pp > 59.9 && pp < 60.1); /* one a second */
-    web_series_release(&s);
+    /* at the start of a minute the last 60 s are the previous minute */
+    assert_true(web_series_rate(60, 0, 0) == 60.0);
+    /* half way: half of the previous minute plus all of this one so far */
+    assert_true(web_series_rate(60, 10, 30000) == 40.0);
+    /* at its end: this minute alone */
+    assert_true(web_series_rate(60, 25, 60000) == 25.0);
+    /* a clock a little off either way is clamped */
+    assert_true(web_series_rate(60, 5, -1000) == 65.0);
+    assert_true(web_series_rate(60, 5, 61000) == 5.0);
+    assert_true(web_series_rate(0, 0, 12345) == 0.0);
 }
 
-static void test_classes_are_kept_apart(void **state)
+static void test_points_follow_the_minutes_oldest_first(void **state)
 {
     (void)state;
-    web_series s;
-    web_series_init(&s, 1000, 60000);
-    web_series_add(&s, "A", T0, 0, 0);
-    web_series_add(&s, "B", T0, 0, 0);
-    web_series_add(&s, "A", T0 + 60000, 10, 0);
-    web_series_add(&s, "B", T0 + 60000, 0, 4);
-    long long p[1], f[1];
-    web_series_minutes(&s, "A", T0 + 60000, 1, p, f);
-    assert_true(p[0] == 10 && f[0] == 0);
-    web_series_minutes(&s, "B", T0 + 60000, 1, p, f);
-    assert_true(p[0] == 0 && f[0] == 4);
-    char name[DRUDGE_CLASS_MAX + 2];
-    memset(name, 'x', sizeof name - 1);
-    name[sizeof name - 1] = '\0';
-    assert_int_equal(web_series_add(&s, name, T0, 0, 0), -1);
-    web_series_release(&s);
+    long long counts[WEB_PLOT_MINUTES][3];
+    memset(counts, 0, sizeof counts);
+    counts[0][0] = 7;    /* an hour ago */
+    counts[30][0] = 100; /* half an hour ago */
+    counts[30][1] = 3;
+    counts[58][0] = 40; /* the previous minute */
+    counts[58][2] = 2;
+    counts[59][0] = 12; /* this minute so far */
+    counts[59][1] = 1;
+    json_t *m = minutes_reply(M0, 15000, WEB_PLOT_MINUTES, (const long long(*)[3])counts);
+    json_t *s = web_series_json(m);
+    assert_non_null(s);
+    const json_t *series = json_object_get(s, "series");
+    assert_int_equal(json_integer_value(json_object_get(series, "start_minute")),
+                     M0 - WEB_PLOT_MINUTES + 1);
+    for (size_t f = 0; web_series_fields[f]; f++)
+        assert_int_equal(json_array_size(json_object_get(series, web_series_fields[f])),
+                         WEB_PLOT_MINUTES);
+    assert_int_equal(point(s, "processed", 0), 7);
+    assert_int_equal(point(s, "processed", 1), 0);
+    assert_int_equal(point(s, "processed", 30), 100);
+    assert_int_equal(point(s, "failed", 30), 3);
+    assert_int_equal(point(s, "retried", 58), 2);
+    assert_int_equal(point(s, "processed", 59), 12);
+    /* 15 s into the minute: 12 + 40 * 45/60 */
+    assert_true(rate(s, "processed") == 42.0);
+    assert_true(rate(s, "failed") == 1.0);
+    assert_true(rate(s, "retried") == 1.5);
+    json_decref(s);
+    json_decref(m);
+}
+
+static void test_one_minute_and_missing_fields(void **state)
+{
+    (void)state;
+    const long long counts[1][3] = {{9, 0, 0}};
+    json_t *m = minutes_reply(M0, 30000, 1, counts);
+    /* a row without a field (or with a nonsense value) counts zero */
+    json_t *row = json_array_get(json_object_get(m, "minutes"), 0);
+    json_object_del(row, "failed");
+    json_object_set_new(row, "retried", json_string("x"));
+    json_t *s = web_series_json(m);
+    assert_non_null(s);
+    assert_int_equal(point(s, "processed", 0), 9);
+    assert_int_equal(point(s, "failed", 0), 0);
+    assert_int_equal(point(s, "retried", 0), 0);
+    assert_true(rate(s, "processed") == 9.0); /* no previous minute */
+    json_decref(s);
+    json_decref(m);
+}
+
+static void test_a_reply_of_the_wrong_shape_is_refused(void **state)
+{
+    (void)state;
+    assert_null(web_series_json(NULL));
+    json_t *empty =
+        json_pack("{s:I, s:I, s:[]}", "now", (json_int_t)0, "minute", (json_int_t)0, "minutes");
+    assert_null(web_series_json(empty));
+    json_decref(empty);
+    const long long counts[1][3] = {{1, 0, 0}};
+    json_t *m = minutes_reply(M0, 0, 1, counts);
+    json_object_set_new(m, "now", json_string("soon"));
+    assert_null(web_series_json(m));
+    json_decref(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_class_and_no_samples),
-        cmocka_unit_test(test_per_minute_deltas),
-        cmocka_unit_test(test_rate_scales_a_short_window),
-        cmocka_unit_test(test_a_counter_reset_counts_from_zero),
-        cmocka_unit_test(test_ring_keeps_only_the_window),
-        cmocka_unit_test(test_classes_are_kept_apart),
+        cmocka_unit_test(test_rate_slides_from_the_previous_minute_to_this_one),
+        cmocka_unit_test(test_points_follow_the_minutes_oldest_first),
+        cmocka_unit_test(test_one_minute_and_missing_fields),
+        cmocka_unit_test(test_a_reply_of_the_wrong_shape_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,9 +85,7 @@ static int pick_token(cli *app, const char *token_file, char *token, size_t cap,
 int cli_cmd_web(cli *app, int argc, char **argv)
 {
     /* --require-token-for-reads takes an optional value (=false turns off
-     * a web.require_token_for_reads: true of the config); --sample-interval
-     * is accepted for old scripts and does nothing: the plot comes from the
-     * workers' per-minute counters in Redis. */
+     * a web.require_token_for_reads: true of the config). */
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"token-file", required_argument, NULL, 't'},
@@ -95,11 +93,10 @@ int cli_cmd_web(cli *app, int argc, char **argv)
         {"timeout", required_argument, NULL, 'T'},
         {"max-connections", required_argument, NULL, 'C'},
         {"max-per-ip", required_argument, NULL, 'P'},
-        {"sample-interval", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *listen = NULL, *token_file = NULL;
-    long timeout = DEFAULT_TIMEOUT_S, conns = DEFAULT_CONNECTIONS, per_ip = DEFAULT_PER_IP, ignored;
+    long timeout = DEFAULT_TIMEOUT_S, conns = DEFAULT_CONNECTIONS, per_ip = DEFAULT_PER_IP;
     int reads = -1, opt; /* -1: as the config says */
     while ((opt = cli_getopt(app, argc, argv, "l:t:h", longopts)) != -1) {
         switch (opt) {
@@ -122,10 +119,6 @@ int cli_cmd_web(cli *app, int argc, char **argv)
             break;
         case 'P':
             if (cli_parse_long(app, "--max-per-ip", optarg, 0, 100000, &per_ip) != CLI_OK)
-                return CLI_USAGE;
-            break;
-        case 'S':
-            if (cli_parse_long(app, "--sample-interval", optarg, 1, 60, &ignored) != CLI_OK)
                 return CLI_USAGE;
             break;
         case 'h': return cli_help(app);

@@ -743,9 +743,8 @@ def test_config_web_keys_are_honoured_and_flags_override_them(redis_server, tmp_
         assert "open http://" in w.logtext() and "#token=" not in w.logtext()
     finally:
         assert w.stop() == 0, w.logtext()
-    # the flags win over the file (and --sample-interval is still accepted)
-    w = Web(redis_server, tmp_path, "--require-token-for-reads=false", "--sample-interval", "1",
-            config_text=web_cfg)
+    # the flags win over the file
+    w = Web(redis_server, tmp_path, "--require-token-for-reads=false", config_text=web_cfg)
     try:
         assert w.json("GET", "/api/info")[1]["require_token_for_reads"] is False
         assert w.get("/api/stats")[0] == 200 and w.get("/metrics")[0] == 200

@@ -759,7 +759,7 @@ static int ack_fetch(drudge_worker *w, batch *b, int want, fetch_result *fr)
     /* Acks in fetch order, except that jobs going back to the head of the
      * queue (requeue, unavailable) come last and in reverse, so the head
      * ends up in the order they were fetched. */
-    int order[PREFETCH_MAX], norder = 0;
+    int order[PREFETCH_MAX] = {0}, norder = 0;
     for (int i = 0; i < b->n; i++)
         if (b->slot[i].finished && !to_head(&b->slot[i]))
             order[norder++] = i;

@@ -78,6 +78,9 @@ typedef struct drudge_config {
 
     /* redis: */
     char *redis_url;          /* default redis://127.0.0.1:6379/0 */
+    char *redis_user;         /* $DRUDGE_REDIS_USER, over the URL's (NULL: none) */
+    char *redis_password;     /* $DRUDGE_REDIS_PASSWORD, over the URL's; the
+                                 variable is removed from the environment once read */
     double connect_timeout;   /* seconds, default 2 */
     double command_timeout;   /* seconds, default 5 (blocking pops add theirs) */
     char *namespace_;         /* key prefix without the ':'; "" = none */
@@ -434,6 +437,10 @@ void drudge_ctx_retry_after(drudge_ctx *ctx, int64_t ms);
  * host), stored under <Class>:rate:<name> and <Class>:breaker:<name>, shared
  * by every worker of the class on every machine. `name` must be 1-128
  * characters of [A-Za-z0-9_.:-]. */
+
+/* (In fork isolation the job's child is given no Redis credentials, so
+ * these calls only work there against a Redis without a password: use them
+ * from in-process handlers, as drudge-http does.) */
 
 /* Take a token from a rate limit of `per_second` on `name`. Returns 0 when
  * taken, else the ms until a token is due (nothing taken: wait and call

@@ -1679,6 +1679,11 @@ void drudge_config_free(drudge_config *cfg)
         release_fields(schedule_keys, COUNT(schedule_keys), &cfg->schedule[i]);
     free(cfg->schedule);
     free(cfg->path);
+    free(cfg->redis_user);
+    if (cfg->redis_password) {
+        memset(cfg->redis_password, 0, strlen(cfg->redis_password));
+        free(cfg->redis_password);
+    }
     free(cfg);
 }
 
@@ -1833,9 +1838,38 @@ out:
     return rc;
 }
 
+/* The Redis credentials from the environment. The password is taken out of
+ * the environment once read, so handlers, the programs they start and the
+ * "no secrets in my environment" checks of the image and PDF workers never
+ * see it; it is remembered for later loads in the same process. */
+static int apply_env_credentials(load_state *st)
+{
+    static char *password, *user;
+    const char *pw = getenv("DRUDGE_REDIS_PASSWORD");
+    if (pw && *pw) {
+        free(password);
+        password = strdup(pw);
+        unsetenv("DRUDGE_REDIS_PASSWORD");
+    }
+    const char *u = getenv("DRUDGE_REDIS_USER");
+    if (u && *u) {
+        free(user);
+        user = strdup(u);
+    }
+    if ((password && drudge_config_set_string(&st->cfg->redis_password, password) < 0) ||
+        (user && drudge_config_set_string(&st->cfg->redis_user, user) < 0)) {
+        if (st->err != NULL && st->errcap > 0)
+            snprintf(st->err, st->errcap, "DRUDGE_REDIS_PASSWORD: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* DRUDGE_REDIS_URL wins over the file (deployments inject it per host). */
 static int apply_env(load_state *st)
 {
+    if (apply_env_credentials(st) < 0)
+        return -1;
     const char *url = getenv("DRUDGE_REDIS_URL");
     char why[DRUDGE_ERRSTR_MAX];
     if (url == NULL || *url == '\0')

@@ -36,14 +36,12 @@ int drudge__conn_init(drudge_conn *c, const drudge_config *cfg)
     c->command_timeout = cfg->command_timeout > 0 ? cfg->command_timeout : 5;
     if (drudge_redis_url_parse(cfg->redis_url, &c->url, c->errstr, sizeof c->errstr) < 0)
         return -1;
-    /* a secret kept out of config files and process lists */
-    const char *pw = getenv("DRUDGE_REDIS_PASSWORD");
-    if (pw && *pw)
-        snprintf(c->url.password, sizeof c->url.password, "%s", pw);
-    /* an ACL user, also for unix:// URLs, which carry no user part */
-    const char *user = getenv("DRUDGE_REDIS_USER");
-    if (user && *user)
-        snprintf(c->url.user, sizeof c->url.user, "%s", user);
+    /* secrets kept out of config files and process lists (config.c took
+     * them from the environment); an ACL user also for unix:// URLs */
+    if (cfg->redis_password && *cfg->redis_password)
+        snprintf(c->url.password, sizeof c->url.password, "%s", cfg->redis_password);
+    if (cfg->redis_user && *cfg->redis_user)
+        snprintf(c->url.user, sizeof c->url.user, "%s", cfg->redis_user);
     return 0;
 }
 

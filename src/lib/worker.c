@@ -486,6 +486,11 @@ static drudge_outcome run_forked(drudge_worker *w, drudge_ctx *ctx, const drudge
             close(w->conn.ctx->fd);
         if (w->hk_conn.ctx)
             close(w->hk_conn.ctx->fd);
+        /* the job's child holds no secret: forget the Redis credentials */
+        memset(w->conn.url.password, 0, sizeof w->conn.url.password);
+        memset(w->hk_conn.url.password, 0, sizeof w->hk_conn.url.password);
+        if (w->cfg->redis_password)
+            memset(w->cfg->redis_password, 0, strlen(w->cfg->redis_password));
         ctx->in_child = 1;
         ctx->report_fd = fds[1];
         drudge_outcome o;

@@ -1,0 +1,376 @@
+#!/usr/bin/python3
+"""bench/pdf_bench.py - the PDF section of `make bench`: invoice PDFs per
+minute through one drudge-pdf worker (jobs through Redis, end to end, the
+browser kept across jobs), side by side with `chromium --headless
+--print-to-pdf` spawned once per PDF - what a cron script or a PHP exec()
+would do - and the memory each takes, the browser included.
+
+    /usr/bin/python3 bench/pdf_bench.py [--jobs N] [--spawns N] [--reps N] [--quick] [--json]
+
+Prints a markdown table (or JSON with --json). Standalone: it starts its own
+redis-server and an HTTP server (python's http.server, its own process)
+serving tests/system/fixtures/invoice/ on free loopback ports, and stops
+them. bench/run.py calls measure() and table().
+
+Both sides render the same 2-page A4 invoice over HTTP (a stylesheet, an
+image and a web font). Every repetition runs a block of drudge-pdf jobs and
+then a block of spawns, so load from elsewhere on a shared machine lands on
+both alike; rates are medians with [min-max] over the repetitions. CPU
+seconds per PDF (every process of the tree, user + system) are reported
+too: on a busy machine they move less than wall time does.
+
+Memory: the worker and all its descendants (reaper, Chromium and its
+helpers), RSS and PSS (proportional set size: shared pages split between
+the processes sharing them, so the sum is real memory), idle and the peak
+sampled while rendering; for spawns, the peak over one chromium process
+tree.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, os.environ.get("DRUDGE_BUILD", "build/release"))
+FIXTURE = os.path.join(ROOT, "tests", "system", "fixtures", "invoice")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CLS = "PdfJob"
+# What a careful script spawning Chromium per PDF passes on a server (the
+# same restraint drudge-pdf's launch shows; without the background-network
+# flags a closed network refuses Chromium's own connections).
+SPAWN_FLAGS = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-extensions", "--no-pdf-header-footer"]
+
+
+# ---- the HTTP server (runs as `pdf_bench.py --serve`) ----
+
+def serve():
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0),
+                              functools.partial(Handler, directory=FIXTURE))
+    srv.daemon_threads = True
+    print(srv.server_address[1], flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    srv.serve_forever()
+
+
+# ---- helpers ----
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def stop(proc, timeout=30):
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def clean_env():
+    """No secret-looking variables: drudge-pdf refuses to start with one."""
+    return {k: v for k, v in os.environ.items()
+            if not any(w in k.upper() for w in ("PASSWORD", "SECRET", "TOKEN", "KEY"))}
+
+
+def tree(root):
+    """PIDs of root and all its descendants (from /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(p for p, pp in parents.items() if pp == pid)
+    return out
+
+
+def memory(pids):
+    """(rss KiB, pss KiB, processes) summed over pids."""
+    rss = pss = n = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+            n += 1
+        except OSError:
+            pass
+    return rss, pss, n
+
+
+def cpu_seconds(pids):
+    """user + system seconds of pids and the children they reaped."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+class Sampler:
+    """Peak memory of a process tree, sampled every 100 ms in a thread."""
+
+    def __init__(self, root_fn):
+        self.root_fn = root_fn
+        self.peak = (0, 0, 0)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.wait(0.1):
+            root = self.root_fn()
+            if root:
+                m = memory(tree(root))
+                if m[1] > self.peak[1]:
+                    self.peak = m
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
+def pages_of(path):
+    out = subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    return 0
+
+
+# ---- the two ways ----
+
+class Drudge:
+    def __init__(self, tmp, url):
+        import redis as redis_py
+        self.tmp = tmp
+        self.url = url
+        self.out = os.path.join(tmp, "out")
+        os.makedirs(os.path.join(tmp, "redis"))
+        self.port = free_port()
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", os.path.join(tmp, "redis")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        self.r = redis_py.Redis(port=self.port, decode_responses=True)
+        cfg = os.path.join(tmp, "drudge.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"redis: {{url: \"redis://127.0.0.1:{self.port}/0\"}}\n"
+                    f"pdf: {{output_dir: \"{self.out}\", allow_private_networks: true}}\n")
+        self.log = open(os.path.join(tmp, "drudge-pdf.log"), "wb")
+        self.worker = subprocess.Popen([os.path.join(BUILD, "drudge-pdf"), "--config", cfg],
+                                       env=clean_env(), stdout=self.log, stderr=subprocess.STDOUT)
+        self.n = 0
+        deadline = time.monotonic() + 90
+        while b"event=worker_start" not in open(self.log.name, "rb").read():
+            if self.worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("drudge-pdf did not start: "
+                                   + open(self.log.name, errors="replace").read()[-2000:])
+            time.sleep(0.05)
+
+    def batch(self, jobs):
+        """Render `jobs` invoices; (seconds, cpu seconds of the worker tree)."""
+        ids = []
+        pipe = self.r.pipeline(transaction=False)
+        for _ in range(jobs):
+            self.n += 1
+            ids.append(f"b{self.n}")
+            pipe.rpush(CLS, json.dumps({"id": ids[-1], "url": self.url,
+                                        "output": f"{ids[-1]}.pdf"}))
+        cpu0 = cpu_seconds(tree(self.worker.pid))
+        t0 = time.monotonic()
+        pipe.execute()
+        last = f"{CLS}:status:{ids[-1]}"
+        while self.r.hget(last, "state") not in ("done", "failed", "retrying"):
+            time.sleep(0.01)
+        elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(tree(self.worker.pid)) - cpu0
+        states = [self.r.hget(f"{CLS}:status:{i}", "state") for i in ids]
+        if states.count("done") != jobs:
+            raise RuntimeError(f"drudge-pdf: {jobs - states.count('done')} jobs not done: "
+                               + open(self.log.name, errors="replace").read()[-2000:])
+        return elapsed, cpu
+
+    def close(self):
+        stop(self.worker)
+        self.log.close()
+        stop(self.redis)
+
+
+def spawn_one(url, out):
+    """One `chromium --headless --print-to-pdf` run; (seconds, cpu, peak memory)."""
+    profile = tempfile.mkdtemp(prefix="pdf-bench-spawn-")
+    args = [CHROMIUM, *SPAWN_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={out}", url]
+    if os.geteuid() == 0:
+        args.insert(1, "--no-sandbox")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=clean_env())
+    sampler = Sampler(lambda: proc.pid)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak = sampler.stop()
+    shutil.rmtree(profile, ignore_errors=True)
+    if proc.returncode != 0 or not os.path.exists(out):
+        raise RuntimeError(f"chromium --print-to-pdf failed ({proc.returncode})")
+    return elapsed, usage.ru_utime + usage.ru_stime, peak
+
+
+# ---- the measurement ----
+
+def measure(jobs=24, spawns=4, reps=3):
+    if not os.path.exists(os.path.join(BUILD, "drudge-pdf")):
+        return {"skipped": "drudge-pdf is not built"}
+    if not os.path.exists(CHROMIUM):
+        return {"skipped": f"no browser at {CHROMIUM}"}
+    tmp = tempfile.mkdtemp(prefix="pdf-bench-")
+    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
+                              stdout=subprocess.PIPE, text=True)
+    drudge = None
+    try:
+        port = int(server.stdout.readline())
+        url = f"http://127.0.0.1:{port}/invoice.html"
+        drudge = Drudge(tmp, url)
+        drudge.batch(3)  # warm: first page, caches
+        idle = memory(tree(drudge.worker.pid))
+        d_rates, d_cpu, s_rates, s_cpu = [], [], [], []
+        d_peak = s_peak = (0, 0, 0)
+        for rep in range(reps):
+            sampler = Sampler(lambda: drudge.worker.pid)
+            elapsed, cpu = drudge.batch(jobs)
+            peak = sampler.stop()
+            d_peak = max(d_peak, peak, key=lambda m: m[1])
+            d_rates.append(jobs / elapsed * 60)
+            d_cpu.append(cpu / jobs)
+            times, cpus = [], []
+            for i in range(spawns):
+                out = os.path.join(tmp, f"spawn-{rep}-{i}.pdf")
+                elapsed, cpu, peak = spawn_one(url, out)
+                times.append(elapsed)
+                cpus.append(cpu)
+                s_peak = max(s_peak, peak, key=lambda m: m[1])
+            s_rates.append(spawns / sum(times) * 60)
+            s_cpu.append(sum(cpus) / spawns)
+        pages = {"drudge": pages_of(os.path.join(drudge.out, "b1.pdf")),
+                 "spawn": pages_of(os.path.join(tmp, "spawn-0-0.pdf"))}
+        return {"jobs": jobs, "spawns": spawns, "reps": reps, "pages": pages,
+                "drudge": {"per_min": d_rates, "cpu_s": d_cpu, "idle": idle, "peak": d_peak},
+                "spawn": {"per_min": s_rates, "cpu_s": s_cpu, "peak": s_peak}}
+    finally:
+        if drudge is not None:
+            drudge.close()
+        stop(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fmt(values, digits=0):
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+
+
+def mib(kib):
+    return f"{kib / 1024:.0f}"
+
+
+def table(res):
+    if "skipped" in res:
+        return f"PDF: skipped ({res['skipped']})\n"
+    d, s = res["drudge"], res["spawn"]
+    ratio = statistics.median(d["per_min"]) / statistics.median(s["per_min"])
+    cpu_ratio = statistics.median(s["cpu_s"]) / statistics.median(d["cpu_s"])
+    lines = [
+        f"Invoice PDFs ({res['pages']['drudge']} A4 pages over HTTP: CSS, image, web font); "
+        f"{res['reps']} repetitions of {res['jobs']} drudge-pdf jobs and "
+        f"{res['spawns']} spawns, interleaved; medians [min-max].",
+        "",
+        "| | PDFs per minute | s per PDF | CPU s per PDF | vs spawn (rate) | vs spawn (CPU) |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| drudge-pdf, 1 worker, persistent browser | {fmt(d['per_min'])} | "
+        f"{60 / statistics.median(d['per_min']):.2f} | {fmt(d['cpu_s'], 2)} | "
+        f"**{ratio:.1f}x** | {cpu_ratio:.1f}x |",
+        f"| `chromium --headless --print-to-pdf` per PDF | {fmt(s['per_min'])} | "
+        f"{60 / statistics.median(s['per_min']):.2f} | {fmt(s['cpu_s'], 2)} | 1.0x | 1.0x |",
+        "",
+        "| memory | RSS MiB | PSS MiB | processes |",
+        "|---|---:|---:|---:|",
+        f"| drudge-pdf worker + browser, idle | {mib(d['idle'][0])} | {mib(d['idle'][1])} | "
+        f"{d['idle'][2]} |",
+        f"| drudge-pdf worker + browser, peak while rendering | {mib(d['peak'][0])} | "
+        f"{mib(d['peak'][1])} | {d['peak'][2]} |",
+        f"| one spawned chromium, peak | {mib(s['peak'][0])} | {mib(s['peak'][1])} | "
+        f"{s['peak'][2]} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        return serve()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=24, help="drudge-pdf jobs per repetition")
+    ap.add_argument("--spawns", type=int, default=4, help="chromium spawns per repetition")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="8 jobs, 2 spawns, 2 repetitions")
+    ap.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    a = ap.parse_args()
+    if a.quick:
+        a.jobs, a.spawns, a.reps = 8, 2, 2
+    res = measure(a.jobs, a.spawns, a.reps)
+    print(json.dumps(res, indent=1) if a.json else table(res), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

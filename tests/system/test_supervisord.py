@@ -45,7 +45,9 @@ class Supervisor:
         self.proc = subprocess.Popen([SUPERVISORD, "-n", "-c", CONF], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.sock = str(self.var / "run" / "redis.sock")
-        wait_for(lambda: os.path.exists(self.sock), 20, what="the bundled redis socket")
+
+    def wait_ready(self):
+        wait_for(lambda: os.path.exists(self.sock), 30, what="the bundled redis socket")
         # the test itself is the default user (no password) on the socket
         self.r = redis_py.Redis(unix_socket_path=self.sock, decode_responses=True)
         wait_for(self._ping, 20, what="redis to answer")
@@ -107,7 +109,8 @@ def supervisor(tmp_path):
 
     def start(config_text=BASE_CONFIG, noop_procs=4):
         s = Supervisor(tmp_path, config_text, noop_procs)
-        sups.append(s)
+        sups.append(s)  # stopped at teardown even if it never gets ready
+        s.wait_ready()
         return s
     yield start
     for s in sups:
@@ -140,7 +143,7 @@ def test_supervisord_starts_every_program_running(supervisor):
     def all_running():
         st = sup.status()
         return st and all(state == "RUNNING" for state, _ in st.values()) and st
-    st = wait_for(all_running, 60, interval=0.5, what=f"every program RUNNING: {sup.status()}")
+    st = wait_for(all_running, 120, interval=0.5, what="every program RUNNING")
     names = set(st)
     assert "redis" in names and "web" in names
     assert sum(1 for n in names if n.startswith("drudge:drudge-noop")) == 4

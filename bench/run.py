@@ -4,7 +4,13 @@ side by side with the ceiling (redis-benchmark, a plain BLPOP loop) and the
 peers (beanstalkd, Gearman, Sidekiq, RQ, BullMQ), all measured in this one
 run and written to bench/RESULTS.md (raw samples in bench/results.json).
 
-    /usr/bin/python3 bench/run.py [--quick] [--reps N] [--cases a,b,...]
+    /usr/bin/python3 bench/run.py [--quick] [--reps N] [--cases a,b,...] [--out FILE]
+
+After those cases it runs the worker sections (email, http, image, pdf:
+bench/email_bench.py, http_bench.py, image_bench.py, pdf_bench.py, each
+against its own servers) and writes them under "Workers"; one whose worker
+is not built or whose counterpart (aiosmtpd, curl, ImageMagick, chromium)
+is missing is skipped with a note.
 
 `make bench` builds what it needs and runs this; `make bench-peers` installs
 the peers. A peer that is not installed is skipped and the skip is noted in
@@ -40,6 +46,11 @@ PEERS = os.path.join(ROOT, "bench", "peers")
 NODE_MODULES = os.path.join(ROOT, "bench", "node_modules")
 PYTHON = "/usr/bin/python3"
 CASES = ["ceiling", "enqueue", "noop", "latency", "memory", "flat"]
+# The worker sections: standalone scripts in bench/, each starting its own
+# redis-server and counterpart (SMTP sink, HTTP server, convert, chromium),
+# run after the cases above and written under "Workers".
+WORKER_CASES = ["email", "http", "image", "pdf"]
+ALL_CASES = CASES + WORKER_CASES
 PROCS = (1, 2, 4)
 
 # Job counts per size. drudge and the plain-BLPOP floor always drain the
@@ -57,6 +68,21 @@ SIZES = {
               "push_one": 5000, "push_many": 30000, "push_cli": 30, "rb_c1": 10000,
               "rb_many": 30000, "lat_secs": 2, "lat_half_secs": 2, "flat_big": 100000,
               "rss_busy_noop": 5000, "rss_busy_other": 100},
+}
+
+# The worker sections' sizes and repetitions (each script interleaves its own
+# repetitions), and the seconds each is expected to take on the 2-core
+# machine the results come from: about 4 min in all for a full run, 1 min
+# with --quick. A section starts only while its estimate fits the time left.
+WORKER_SIZES = {
+    "full": {"email": {"emails": 1500, "curl_emails": 100, "reps": 3, "secs": 40},
+             "http": {"jobs": 1000, "curl_n": 150, "reps": 3, "secs": 30},
+             "image": {"images": 12, "reps": 3, "secs": 60},
+             "pdf": {"jobs": 12, "spawns": 3, "reps": 3, "secs": 100}},
+    "quick": {"email": {"emails": 300, "curl_emails": 30, "reps": 1, "secs": 10},
+              "http": {"jobs": 300, "curl_n": 30, "reps": 1, "secs": 8},
+              "image": {"images": 3, "reps": 1, "secs": 20},
+              "pdf": {"jobs": 4, "spawns": 1, "reps": 1, "secs": 30}},
 }
 
 
@@ -161,6 +187,12 @@ def run_json(cmd, env=None, timeout=300, cwd=None):
         raise RuntimeError(f"{os.path.basename(cmd[0])} {cmd[1] if len(cmd) > 1 else ''}: "
                            f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def demote(md):
+    """A section's markdown with its headings one level down (## -> ###),
+    to sit under the "Workers" heading."""
+    return re.sub(r"(?m)^(#+) ", r"#\1 ", md)
 
 
 def median(xs):
@@ -591,6 +623,7 @@ class Bench:
         self.reps_done = 0
         self.systems = []
         self.profile_text = None
+        self.worker_sections = []   # (case, markdown) in the order run
         self.t0 = time.monotonic()
         self.wall0 = time.time()
         self.load0 = os.getloadavg()
@@ -644,6 +677,94 @@ class Bench:
 
     def system(self, name):
         return next((s for s in self.systems if s.name == name), None)
+
+    # -- (8) the worker sections (bench/email_bench.py, http_bench.py,
+    # image_bench.py, pdf_bench.py), each against its own servers
+
+    WORKER_TITLES = {"email": "Email (drudge-email)", "http": "HTTP (drudge-http)",
+                     "image": "Image thumbnails (drudge-image)", "pdf": "PDF (drudge-pdf)"}
+
+    def worker_missing(self, case):
+        """Why a worker section cannot run here, or None."""
+        exe = os.path.join(BUILD, f"drudge-{case}")
+        if not os.access(exe, os.X_OK):
+            return f"{exe} not built (make)"
+        need = {"email": [("aiosmtpd", "python3-aiosmtpd (the SMTP sink)")],
+                "http": [("curl", "curl")],
+                "image": [("/usr/bin/convert", "imagemagick"),
+                          ("/usr/bin/identify", "imagemagick")],
+                "pdf": [(os.environ.get("CHROMIUM", "/usr/bin/chromium"), "chromium"),
+                        ("pdfinfo", "poppler-utils")]}[case]
+        for what, pkg in need:
+            if what == "aiosmtpd":
+                import importlib.util
+                found = importlib.util.find_spec("aiosmtpd") is not None
+            elif what.startswith("/"):
+                found = os.access(what, os.X_OK)
+            else:
+                found = shutil.which(what) is not None
+            if not found:
+                return f"{what} not found (install {pkg})"
+        if case == "email" and not os.path.exists(os.path.join(ROOT, "tests", "system",
+                                                               "smtp_server.py")):
+            return "tests/system/smtp_server.py is missing"
+        return None
+
+    def worker_case(self, case):
+        """Run one worker section; keeps its markdown and its raw figures."""
+        title = self.WORKER_TITLES[case]
+        why = self.worker_missing(case)
+        if why:
+            self.worker_sections.append((case, f"### {title}\n\nSkipped: {why}."))
+            self.note(f"skipped the {case} worker section: {why}")
+            return
+        size = WORKER_SIZES["quick" if self.args.quick else "full"][case]
+        reps = min(size["reps"], self.args.reps)
+        bench_dir = os.path.join(ROOT, "bench")
+        if bench_dir not in sys.path:
+            sys.path.insert(0, bench_dir)
+        if case == "email":
+            import email_bench
+            res = email_bench.run(BUILD, size["emails"], size["curl_emails"], reps)
+            text = demote(email_bench.markdown(res))
+            if res.get("curl_per_s") is None:
+                self.note("email section: curl not found, so no per-email spawn row")
+        elif case == "http":
+            import http_bench
+            http_bench.BUILD = BUILD
+            res = http_bench.measure(size["jobs"], size["curl_n"], reps)
+            text = (f"### {title}\n\nOne drudge-http worker doing {size['jobs']:,} GET jobs end to "
+                    "end (pushed to Redis, the HTTP call, the result written to the status hash) "
+                    f"against `curl` spawned per request ({size['curl_n']:,} requests) and one "
+                    "`curl` process fetching every URL over one kept-alive connection, all against "
+                    "the same local Python `http.server` (64-byte 200 answers; on most machines "
+                    "the limit, which the keep-alive row shows). Medians [min-max] of "
+                    f"{reps} repetition{'s' if reps > 1 else ''}, interleaved.\n\n"
+                    + http_bench.table(res))
+        elif case == "image":
+            fd, js = tempfile.mkstemp(prefix="image-bench-", suffix=".json", dir=self.tmp)
+            os.close(fd)
+            p = subprocess.run([PYTHON, os.path.join(bench_dir, "image_bench.py"),
+                                "--images", str(size["images"]), "--reps", str(reps), "--json", js],
+                               env=dict(os.environ, DRUDGE_BUILD=BUILD), capture_output=True,
+                               text=True, timeout=max(300, 4 * size["secs"]))
+            if p.returncode != 0:
+                raise RuntimeError(f"image_bench.py: exit {p.returncode}: "
+                                   f"{(p.stderr or p.stdout).strip()[-300:]}")
+            with open(js) as f:
+                res = json.load(f)
+            text = demote(p.stdout.strip())
+        else:
+            import pdf_bench
+            pdf_bench.BUILD = BUILD
+            res = pdf_bench.measure(size["jobs"], size["spawns"], reps)
+            if "skipped" in res:
+                text = f"### {title}\n\nSkipped: {res['skipped']}."
+                self.note(f"skipped the pdf worker section: {res['skipped']}")
+            else:
+                text = f"### {title}\n\n" + pdf_bench.table(res).strip()
+        self.add(("worker", case), res)
+        self.worker_sections.append((case, text))
 
     # -- (6) the ceiling
 
@@ -1443,6 +1564,18 @@ class Bench:
                          f"status, not crash-safe): best {k_fmt(f)} jobs/s with {fk} processes; "
                          "see the throughput table.")
 
+        # (8) the worker sections
+        if self.worker_sections:
+            a.append("\n## Workers\n")
+            a.append("Each shipped worker against what a script would otherwise spawn per job, "
+                     "by bench/email_bench.py, http_bench.py, image_bench.py and pdf_bench.py "
+                     "(`--cases email,http,image,pdf`). Each section starts its own redis-server "
+                     "and counterpart (SMTP sink, HTTP server, ImageMagick, Chromium) after the "
+                     "cases above, and each ratio in it compares figures from that section in "
+                     "this run; its repetitions are its own, interleaved inside it.\n")
+            for _, text in self.worker_sections:
+                a.append(text.strip() + "\n")
+
         if self.profile_text:
             a.append("\n## Profile\n")
             a.append(self.profile_text)
@@ -1463,9 +1596,11 @@ class Bench:
 
 def main():
     ap = argparse.ArgumentParser(description="drudge's benchmarks: writes bench/RESULTS.md")
-    ap.add_argument("--quick", action="store_true", help="1 repetition, smaller sizes (< 3 min)")
+    ap.add_argument("--quick", action="store_true",
+                    help="1 repetition, smaller sizes (< 4 min with the worker sections)")
     ap.add_argument("--reps", type=int, help="repetitions (default 3, 1 with --quick)")
-    ap.add_argument("--cases", default=",".join(CASES), help=f"comma-separated: {','.join(CASES)}")
+    ap.add_argument("--cases", default=",".join(ALL_CASES),
+                    help=f"comma-separated: {','.join(ALL_CASES)} (default: all)")
     ap.add_argument("--no-peers", action="store_true", help="drudge and the ceiling only")
     ap.add_argument("--profile", choices=("auto", "yes", "no"), default="auto",
                     help="perf profile of drudge: auto = when a throughput target is missed "
@@ -1480,9 +1615,13 @@ def main():
     args.reserve = 20.0 if args.quick else 75.0
     args.run_timeout = 20.0 if args.quick else 60.0
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    bad = [c for c in cases if c not in CASES]
+    bad = [c for c in cases if c not in ALL_CASES]
     if bad:
-        ap.error(f"unknown case {bad[0]!r}: use {', '.join(CASES)}")
+        ap.error(f"unknown case {bad[0]!r}: use {', '.join(ALL_CASES)}")
+    # the worker sections get their own allowance on top of the limit
+    worker_cases = [c for c in WORKER_CASES if c in cases]
+    worker_secs = sum(WORKER_SIZES["quick" if args.quick else "full"][c]["secs"]
+                      for c in worker_cases)
 
     b = Bench(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -1531,6 +1670,19 @@ def main():
                                                  15.0 if args.quick else 50.0):
             log("flat memory")
             guarded("flat memory", b.flat)
+        if worker_cases:
+            b.args.limit += worker_secs
+            for c in worker_cases:
+                est = WORKER_SIZES["quick" if args.quick else "full"][c]["secs"]
+                title = b.WORKER_TITLES[c]
+                if b.over_budget(f"the {c} worker section", est):
+                    b.worker_sections.append((c, f"### {title}\n\nSkipped: the time limit."))
+                    continue
+                log(f"worker section: {c}")
+                n = len(b.worker_sections)
+                guarded(f"the {c} worker section", b.worker_case, c)
+                if len(b.worker_sections) == n:
+                    b.worker_sections.append((c, f"### {title}\n\nFailed: see the notes."))
         targets = b.targets()
         missed_speed = any(not met and ("processing" in name or "enqueue" in name)
                            for name, _, _, met in targets)

@@ -581,13 +581,13 @@ def test_hostile_inputs_fail_clearly_and_the_worker_keeps_serving(world, inputs)
     assert leftovers == []
 
 
-def test_png_named_gif_is_read_as_png(world):
-    # the name never decides the decoder: the bytes say PNG, so it is one
+def test_png_named_gif_fails_with_a_clear_error(world):
+    # the name never picks the decoder, and a name that contradicts the
+    # bytes is a mislabelled or disguised upload: refused, nothing written
     world.start()
     world.push("p", {"input": "png_named.gif", "output": "p.png"})
-    res = world.done("p")
-    assert res["input_format"] == "png"
-    assert (res["width"], res["height"]) == (400, 300)
+    world.failed("p", "the file is png but its name says gif")
+    assert not (world.out / "p.png").exists()
 
 
 def test_symlink_inside_input_dir_is_followed(world):

@@ -146,6 +146,18 @@ int image_read_input(image_run *r, const char *rel, const char *role, image_blob
         image_blob_release(blob);
         goto out;
     }
+    /* The bytes decide the decoder, but a name that says another image
+     * format means the upload was mislabelled or disguised: refuse it
+     * rather than guess which one the producer meant. */
+    image_format named = image_format_by_extension(rel);
+    if (named != IMAGE_FMT_UNKNOWN && named != sniff->format) {
+        snprintf(why, whycap,
+                 "%s \"%.200s\": the file is %s but its name says %s (the content decides; "
+                 "rename it to match)",
+                 role, rel, image_format_get(sniff->format)->name, image_format_get(named)->name);
+        image_blob_release(blob);
+        goto out;
+    }
     rc = 0;
 out:
     if (fd >= 0)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian 12 packages that building, testing and running drudge
-# need. Idempotent: only what is missing is installed. Run as root (or with
-# sudo available).
+# need (prometheus only for promtool, which validates /metrics in the tests).
+# Idempotent: only what is missing is installed. Run as root (or with sudo
+# available).
 set -e
 PKGS="build-essential pkg-config
 libhiredis-dev libjansson-dev libyaml-dev libcmocka-dev
@@ -9,6 +10,7 @@ libcurl4-openssl-dev libmicrohttpd-dev libmagickwand-6.q16-dev libseccomp-dev
 redis-server redis-tools supervisor
 imagemagick fonts-dejavu-core chromium poppler-utils
 python3 python3-pytest python3-redis python3-aiosmtpd
+curl procps prometheus
 cppcheck valgrind"
 missing=""
 for p in $PKGS; do

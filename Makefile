@@ -187,7 +187,7 @@ install: all
 	ln -sf libdrudge.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libdrudge.so.$(SOVERSION)
 	ln -sf libdrudge.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libdrudge.so
 	install -m 644 include/drudge.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/drudge.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' drudge.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/drudge.pc
 
 run: deps all
 	sh tools/run.sh

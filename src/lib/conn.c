@@ -275,10 +275,3 @@ redisReply *drudge__conn_read(drudge_conn *c)
         r = NULL;
     return check_reply(c, r, "read reply");
 }
-
-int drudge__conn_set_timeout(drudge_conn *c, double seconds)
-{
-    if (c->ctx == NULL)
-        return -1;
-    return redisSetTimeout(c->ctx, to_tv(seconds)) == REDIS_OK ? 0 : -1;
-}

@@ -98,8 +98,6 @@ int drudge__conn_append_eval(drudge_conn *c, drudge_script *s, int nkeys, int ar
                              const char **argv, const size_t *lens);
 /* Read one pending reply. NULL on I/O error (connection dropped). */
 redisReply *drudge__conn_read(drudge_conn *c);
-/* Set the socket read timeout for the next reads (seconds; 0 = none). */
-int drudge__conn_set_timeout(drudge_conn *c, double seconds);
 
 /* ---- scripts.c: the Lua scripts, one per atomic operation ---- */
 extern drudge_script drudge__script_push;
@@ -150,16 +148,6 @@ int drudge__cron_matches(const drudge_cron *c, const struct tm *tm);
 int64_t drudge__cron_next(const drudge_cron *c, int64_t after, const char *tz);
 
 /* ---- queue.c: push, fetch, ack ---- */
-/* Status field names and state names, for logs and the status hash. */
-typedef enum {
-    DRUDGE_STATE_QUEUED = 0,
-    DRUDGE_STATE_RUNNING,
-    DRUDGE_STATE_RETRYING,
-    DRUDGE_STATE_DONE,
-    DRUDGE_STATE_FAILED,
-    DRUDGE_STATE_CANCELLED,
-} drudge_state;
-const char *drudge__state_name(drudge_state s);
 
 /* Reconnect if the connection dropped (one attempt). 0 or -1 with errstr. */
 int drudge__client_ready(drudge_client *c);

@@ -69,14 +69,6 @@ const char *drudge_outcome_name(drudge_outcome o)
     return (unsigned)o < sizeof outcome_names / sizeof outcome_names[0] ? outcome_names[o] : "?";
 }
 
-static const char *const state_names[] = {"queued", "running", "retrying",
-                                          "done", "failed", "cancelled"};
-
-const char *drudge__state_name(drudge_state s)
-{
-    return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "?";
-}
-
 /* ---- the context a handler sees ---- */
 
 struct drudge_ctx {
@@ -87,7 +79,6 @@ struct drudge_ctx {
     int64_t started_mono;
     int in_child;               /* fork isolation: report through report_fd */
     int report_fd;
-    int marked;                 /* marked running on the job loop's connection */
     int attempt;                /* known once marked */
     int64_t deadline_ms;        /* unix ms */
     int64_t deadline_mono;
@@ -132,7 +123,6 @@ static void send_mark(drudge_ctx *ctx, const char *pct, const char *msg, int wai
     if (drudge__conn_append_eval(&w->conn, &drudge__script_mark_running, 2, 7, argv, lens) < 0)
         return;
     ctx->pending++;
-    ctx->marked = 1;
     int done = 0;
     while (!done && w->conn.ctx)
         if (redisBufferWrite(w->conn.ctx, &done) != REDIS_OK)
@@ -633,7 +623,6 @@ static void run_job(drudge_worker *w, job_slot *s, int attempt)
     ctx.payload_len = s->len;
     ctx.status_key = s->status_key;
     ctx.attempt = attempt;
-    ctx.marked = attempt > 0;
     ctx.started_mono = drudge__mono_ms();
     ctx.deadline_mono = ctx.started_mono + (int64_t)(w->cls.timeout * 1000);
     ctx.deadline_ms = drudge__now_ms() + (int64_t)(w->cls.timeout * 1000);

@@ -45,13 +45,17 @@ static const cli_command cron_commands[] = {
 
 static const cli_command commands[] = {
     {"push", cli_cmd_push, "Push a job onto a class's queue and print its id.",
-     "[--delay S] [--at UNIX_TIME] [--id ID] [--unique] CLASS JSON|-",
+     "[--delay S] [--at UNIX_TIME] [--id ID] [--unique] CLASS JSON|-\n"
+     "       drudge push --lines CLASS [FILE|-]",
      "  CLASS            the job class (the queue's name), e.g. ImageJob\n"
      "  JSON             the payload, a JSON object; \"-\" reads it from stdin\n"
      "  --delay S        run it S seconds from now (fractions allowed)\n"
      "  --at UNIX_TIME   run it at this time (unix seconds)\n"
      "  --id ID          set the payload's top-level \"id\" (the job id)\n"
      "  --unique         do not push if a job with the same id is queued or running\n"
+     "  --lines          push every line of FILE (default stdin) as one job, pipelined,\n"
+     "                   and print their ids in order; job N is line N. All lines are\n"
+     "                   checked first: one bad line pushes nothing\n"
      "\n"
      "Without \"id\" in the payload the job id is the SHA-256 of the payload bytes.\n"
      "Trailing white space read from stdin is not part of the payload.\n"

@@ -1,9 +1,12 @@
-/* push.c - `drudge push`: one job from the command line or stdin.
+/* push.c - `drudge push`: one job from the command line or stdin, or with
+ * --lines one job per line of a file or stdin (a bulk import, pipelined
+ * through drudge_push_many()).
  * The payload goes to drudge_push() byte for byte, except with --id, which
  * rewrites the object with its top-level "id" set (compact JSON, members in
  * their order). */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,18 +76,105 @@ static char *with_id(cli *app, const char *payload, size_t len, const char *id, 
     return text;
 }
 
+/* --lines: every line of the input is one job (job N is line N; a CRLF
+ * line end counts as LF; an empty line is a bad payload like any other).
+ * All lines are validated before any is sent: a bad one pushes nothing. */
+static int push_lines(cli *app, const char *class_name, const char *path)
+{
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (in == NULL)
+        return cli_fail(app, "cannot open %s: %s", path, strerror(errno));
+    char *text = NULL;
+    size_t text_cap = 0, text_len = 0;
+    for (;;) {
+        if (text_cap - text_len < 65536) {
+            size_t cap = text_cap ? text_cap * 2 : 65536;
+            char *grown = realloc(text, cap);
+            if (grown == NULL)
+                break;
+            text = grown;
+            text_cap = cap;
+        }
+        size_t n = fread(text + text_len, 1, text_cap - text_len, in);
+        text_len += n;
+        if (n == 0)
+            break;
+    }
+    int read_failed = text == NULL || ferror(in);
+    if (in != stdin)
+        fclose(in);
+    if (read_failed) {
+        free(text);
+        return cli_fail(app, "cannot read %s", strcmp(path, "-") == 0 ? "stdin" : path);
+    }
+    /* split in place: the payloads point into text */
+    size_t jobs = 0, cap = 0;
+    const char **payloads = NULL;
+    size_t *lens = NULL;
+    int rc = CLI_OK;
+    for (size_t at = 0; at < text_len;) {
+        const char *line = text + at;
+        const char *nl = memchr(line, '\n', text_len - at);
+        size_t len = nl ? (size_t)(nl - line) : text_len - at;
+        at += len + (nl != NULL);
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (jobs == cap) {
+            cap = cap ? cap * 2 : 1024;
+            const char **p = realloc(payloads, cap * sizeof *payloads);
+            if (p)
+                payloads = p;
+            size_t *l = realloc(lens, cap * sizeof *lens);
+            if (l)
+                lens = l;
+            if (p == NULL || l == NULL) {
+                rc = cli_fail(app, "out of memory");
+                goto out;
+            }
+        }
+        payloads[jobs] = line;
+        lens[jobs++] = len;
+    }
+    if (jobs == 0) {
+        rc = cli_fail(app, "no jobs: %s is empty", strcmp(path, "-") == 0 ? "stdin" : path);
+        goto out;
+    }
+    char(*ids)[DRUDGE_ID_MAX + 1] = malloc(jobs * sizeof *ids);
+    if (ids == NULL) {
+        rc = cli_fail(app, "out of memory");
+        goto out;
+    }
+    long pushed = drudge_push_many(app->client, class_name, payloads, lens, jobs, ids);
+    if (pushed < 0) {
+        rc = cli_fail(app, "%s", drudge_client_errstr(app->client));
+    } else {
+        for (long i = 0; i < pushed; i++)
+            printf("%s\n", ids[i]);
+        if ((size_t)pushed != jobs)
+            rc = cli_fail(app, "pushed %ld of %zu jobs", pushed, jobs);
+    }
+    free(ids);
+out:
+    free(payloads);
+    free(lens);
+    free(text);
+    return rc;
+}
+
 int cli_cmd_push(cli *app, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"delay", required_argument, NULL, 'd'}, {"at", required_argument, NULL, 'a'},
         {"id", required_argument, NULL, 'i'},    {"unique", no_argument, NULL, 'u'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"lines", no_argument, NULL, 'l'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     static const char *const names[] = {"CLASS", "JSON (or - to read it from stdin)"};
+    static const char *const lines_names[] = {"CLASS", "FILE"};
     drudge_push_opts opts = {0, 0, 0};
     const char *id = NULL;
     double seconds;
-    int opt, have_delay = 0, have_at = 0;
-    while ((opt = cli_getopt(app, argc, argv, "d:a:i:uh", longopts)) != -1) {
+    int opt, have_delay = 0, have_at = 0, lines = 0;
+    while ((opt = cli_getopt(app, argc, argv, "d:a:i:ulh", longopts)) != -1) {
         switch (opt) {
         case 'd':
             if (cli_parse_double(app, "--delay", optarg, 0, MAX_DELAY_S, &seconds) != CLI_OK)
@@ -104,9 +194,21 @@ int cli_cmd_push(cli *app, int argc, char **argv)
             id = optarg;
             break;
         case 'u': opts.unique = 1; break;
+        case 'l': lines = 1; break;
         case 'h': return cli_help(app);
         default: return CLI_USAGE;
         }
+    }
+    if (lines) {
+        if (have_delay || have_at || id != NULL || opts.unique)
+            return cli_usage(app, "--lines takes no --delay, --at, --id or --unique");
+        if (cli_operands(app, argc, argv, 1, 2, lines_names) != CLI_OK ||
+            cli_check_class(app, argv[optind]) != CLI_OK)
+            return CLI_USAGE;
+        int rc = cli_connect(app);
+        if (rc != CLI_OK)
+            return rc;
+        return push_lines(app, argv[optind], optind + 1 < argc ? argv[optind + 1] : "-");
     }
     if (cli_operands(app, argc, argv, 2, 2, names) != CLI_OK)
         return CLI_USAGE;

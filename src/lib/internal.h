@@ -28,6 +28,10 @@ long drudge__rss_kb(void);
 
 /* ---- sha256.c, job.c ---- */
 void drudge__sha256(const void *data, size_t len, unsigned char out[32]);
+/* The same with the CPU's SHA extensions (hw, when it has them) or the
+ * portable code: for the tests, which check both. */
+void drudge__sha256_with(const void *data, size_t len, unsigned char out[32], int hw);
+int drudge__sha256_hw_available(void);
 /* The id a worker uses for a fetched payload: its valid "id" if the payload
  * passes the checks, else the hash of the bytes (a failing job is known by
  * that). Every module that maps a payload to its status uses this. */

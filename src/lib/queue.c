@@ -133,27 +133,64 @@ int drudge_push(drudge_client *c, const char *class_name, const char *payload, s
 }
 
 #define PUSH_BATCH 500 /* jobs per push_many script call */
+#define PUSH_WINDOW 3  /* script calls in flight before a reply is read */
+
+/* The status key of each job: the class's prefix, then the id. */
+typedef char status_key_buf[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+
+static int read_push_many_reply(drudge_client *c, long *pushed)
+{
+    redisReply *r = drudge__conn_read(&c->conn);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        snprintf(c->errstr, sizeof c->errstr, "%s",
+                 r == NULL ? c->conn.errstr
+                 : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply to push");
+        if (r)
+            freeReplyObject(r);
+        return -1;
+    }
+    *pushed += (long)r->integer;
+    freeReplyObject(r);
+    return 0;
+}
 
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
                       const size_t *lens, size_t n, char (*ids_out)[DRUDGE_ID_MAX + 1])
 {
     c->errstr[0] = '\0';
     long pushed = -1;
-    push_args *a = malloc(sizeof *a);
-    /* status keys of one batch, and the script's arguments */
-    char (*status_keys)[DRUDGE_KEY_MAX + DRUDGE_ID_MAX] = malloc(PUSH_BATCH * sizeof *status_keys);
+    drudge_keys keys;
+    char classes_key[DRUDGE_KEY_MAX];
+    if (!drudge_class_valid(class_name)) {
+        snprintf(c->errstr, sizeof c->errstr,
+                 "invalid class name \"%.*s\": use 1-%d characters of [A-Za-z0-9_.:-]", 64,
+                 class_name ? class_name : "", DRUDGE_CLASS_MAX);
+        return -1;
+    }
+    if (drudge__keys_init(&keys, c->cfg->namespace_, class_name) < 0 ||
+        drudge__key_classes(c->cfg->namespace_, classes_key, sizeof classes_key) < 0) {
+        snprintf(c->errstr, sizeof c->errstr, "key name too long");
+        return -1;
+    }
+    size_t prefix_len = strlen(keys.status_prefix);
+    /* one call's status keys and arguments (hiredis copies them when the
+     * call is appended, so the next call reuses them) */
+    status_key_buf *status_keys = malloc(PUSH_BATCH * sizeof *status_keys);
     const char **argv = malloc((3 + 2 * PUSH_BATCH) * sizeof *argv);
     size_t *argl = malloc((3 + 2 * PUSH_BATCH) * sizeof *argl);
-    if (a == NULL || status_keys == NULL || argv == NULL || argl == NULL) {
+    if (status_keys == NULL || argv == NULL || argl == NULL) {
         snprintf(c->errstr, sizeof c->errstr, "out of memory");
         goto out;
     }
     /* Validate everything first: a bad payload stops the batch before any
      * of it is sent. */
     for (size_t i = 0; i < n; i++) {
-        if (prepare(c, class_name, payloads[i], lens[i], NULL, a, ids_out[i]) < 0) {
-            char why[DRUDGE_ERRSTR_MAX];
-            snprintf(why, sizeof why, "%s", c->errstr);
+        char why[DRUDGE_ERRSTR_MAX];
+        json_t *obj = drudge_payload_parse(payloads[i], lens[i], c->cfg->max_payload_bytes, why,
+                                           sizeof why);
+        int rc = obj ? drudge_job_id(payloads[i], lens[i], obj, ids_out[i], why, sizeof why) : -1;
+        json_decref(obj);
+        if (rc < 0) {
             snprintf(c->errstr, sizeof c->errstr, "job %zu: %s", i + 1, why);
             goto out;
         }
@@ -165,52 +202,52 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
     if (drudge__client_ready(c) < 0)
         goto out;
     /* One script call per PUSH_BATCH jobs (status hashes and one RPUSH),
-     * the calls pipelined. */
+     * PUSH_WINDOW calls kept in flight so that Redis always has the next one
+     * while the client reads a reply and lays out the call after. */
     pushed = 0;
-    size_t sent = 0, calls = 0;
+    size_t sent = 0, in_flight = 0;
     while (sent < n) {
         size_t end = sent + PUSH_BATCH < n ? sent + PUSH_BATCH : n;
         int argc = 0;
-        argv[argc] = a->keys.queue;
-        argl[argc++] = strlen(a->keys.queue);
-        argv[argc] = a->classes_key;
-        argl[argc++] = strlen(a->classes_key);
+        argv[argc] = keys.queue;
+        argl[argc++] = strlen(keys.queue);
+        argv[argc] = classes_key;
+        argl[argc++] = strlen(classes_key);
         argv[argc] = class_name;
         argl[argc++] = strlen(class_name);
         for (size_t i = sent; i < end; i++) {
-            drudge__key_status(&a->keys, ids_out[i], status_keys[i - sent], sizeof status_keys[0]);
+            char *key = status_keys[i - sent];
+            size_t id_len = strlen(ids_out[i]);
+            memcpy(key, keys.status_prefix, prefix_len);
+            memcpy(key + prefix_len, ids_out[i], id_len + 1);
             argv[argc] = payloads[i];
             argl[argc++] = lens[i];
-            argv[argc] = status_keys[i - sent];
-            argl[argc++] = strlen(status_keys[i - sent]);
+            argv[argc] = key;
+            argl[argc++] = prefix_len + id_len;
         }
         if (drudge__conn_append_eval(&c->conn, &drudge__script_push_many, 2, argc, argv, argl) < 0) {
             snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
             pushed = -1;
             goto out;
         }
-        calls++;
+        in_flight++;
         sent = end;
-        /* keep a few calls in flight, not the whole batch in memory */
-        if (calls == 4 || sent == n) {
-            for (; calls > 0; calls--) {
-                redisReply *r = drudge__conn_read(&c->conn);
-                if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
-                    snprintf(c->errstr, sizeof c->errstr, "%s",
-                             r == NULL ? c->conn.errstr
-                             : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply to push");
-                    if (r)
-                        freeReplyObject(r);
-                    pushed = -1;
-                    goto out;
-                }
-                pushed += (long)r->integer;
-                freeReplyObject(r);
+        /* hiredis writes what is appended when a reply is read */
+        if (in_flight == PUSH_WINDOW || sent == n) {
+            if (read_push_many_reply(c, &pushed) < 0) {
+                pushed = -1;
+                goto out;
             }
+            in_flight--;
+        }
+    }
+    for (; in_flight > 0; in_flight--) {
+        if (read_push_many_reply(c, &pushed) < 0) {
+            pushed = -1;
+            goto out;
         }
     }
 out:
-    free(a);
     free(status_keys);
     free(argv);
     free(argl);

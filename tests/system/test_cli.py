@@ -113,6 +113,86 @@ def test_push_of_an_invalid_payload_exits_1(cli, r):
     assert r.llen(NOOP) == 0
 
 
+# ---- push --lines (drudge_push_many) ---------------------------------------
+
+def test_push_lines_pushes_every_line_in_order_with_its_status(cli, r):
+    lines = ['{"n":%d}' % i for i in range(1203)]   # three script calls of 500
+    lines[7] = '{"id":"order-7","n":7}'
+    text = "\n".join(lines[:5]) + "\r\n" + "\n".join(lines[5:]) + "\n"
+    ids = ok(cli("push", "--lines", NOOP, input=text)).stdout.split()
+    expected = [sha256_id(p) for p in lines]
+    expected[7] = "order-7"
+    assert ids == expected
+    assert r.lrange(NOOP, 0, -1) == lines
+    pipe = r.pipeline(transaction=False)
+    for i in ids:
+        pipe.hgetall(f"{NOOP}:status:{i}")
+    for st in pipe.execute():
+        assert st["state"] == "queued" and st["attempts"] == "0" and st["progress"] == "0"
+        assert int(st["queued_at"]) > 1.7e12
+    assert NOOP in r.smembers("drudge:classes")
+
+
+def test_push_lines_from_a_file(cli, r, tmp_path):
+    f = tmp_path / "jobs.jsonl"
+    f.write_text('{"a":1}\n{"a":2}')
+    ids = ok(cli("push", "--lines", NOOP, str(f))).stdout.split()
+    assert ids == [sha256_id('{"a":1}'), sha256_id('{"a":2}')]
+    assert r.llen(NOOP) == 2
+
+
+def test_push_lines_with_one_bad_line_pushes_nothing(cli, r):
+    for bad in ("[1,2]", "", '{"id":"bad id"}', "{nope"):
+        text = '{"a":1}\n' + bad + '\n{"a":3}\n'
+        p = cli("push", "--lines", NOOP, input=text)
+        assert p.returncode == 1, (bad, p.stderr)
+        assert "job 2:" in p.stderr and p.stdout == ""
+        assert r.llen(NOOP) == 0 and r.keys(f"{NOOP}:status:*") == []
+
+
+def test_push_lines_starts_a_finished_jobs_status_afresh(cli, r):
+    payload = '{"again":true}'
+    job_id = sha256_id(payload)
+    key = f"{NOOP}:status:{job_id}"
+    r.hset(key, mapping={"state": "done", "attempts": "1", "progress": "100",
+                         "result": '{"x":1}', "finished_at": "1", "worker": "w"})
+    r.expire(key, 600)
+    fresh = sha256_id('{"new":1}')
+    assert ok(cli("push", "--lines", NOOP, input=payload + '\n{"new":1}\n')).stdout.split() == [
+        job_id, fresh]
+    st = r.hgetall(key)
+    assert set(st) == {"state", "queued_at", "attempts", "progress"}
+    assert st["state"] == "queued" and st["attempts"] == "0"
+    assert r.ttl(key) == -1
+    assert r.hgetall(f"{NOOP}:status:{fresh}")["state"] == "queued"
+
+
+def test_push_lines_publishes_queued_to_a_watcher(cli, r):
+    watched = '{"watch":1}'
+    p = r.pubsub()
+    p.subscribe(f"{NOOP}:status:{sha256_id(watched)}")
+    assert p.get_message(timeout=2)["type"] == "subscribe"
+    ok(cli("push", "--lines", NOOP, input='{"other":1}\n' + watched + "\n"))
+    msg = p.get_message(timeout=2)
+    assert msg is not None and msg["type"] == "message"
+    assert json.loads(msg["data"])["state"] == "queued"
+    assert p.get_message(timeout=0.2) is None   # the other job's status is not sent
+    p.close()
+
+
+def test_push_lines_misuse_exits_2(cli, r):
+    for args in (["--lines", "--delay", "3", NOOP], ["--lines", "--unique", NOOP],
+                 ["--lines", "bad class!"], ["--lines"], ["--lines", NOOP, "a", "b"]):
+        p = cli("push", *args, input="{}\n")
+        assert p.returncode == 2, (args, p.stderr)
+        assert p.stderr.startswith("drudge push: ")
+    p = cli("push", "--lines", NOOP, "/nonexistent/jobs.jsonl")
+    assert p.returncode == 1 and "cannot open /nonexistent/jobs.jsonl" in p.stderr
+    p = cli("push", "--lines", NOOP, input="")
+    assert p.returncode == 1 and "no jobs" in p.stderr
+    assert r.llen(NOOP) == 0
+
+
 # ---- status --------------------------------------------------------------
 
 def test_status_json_prints_the_status_hash(cli, r):

@@ -136,20 +136,6 @@ static int check_id(drudge_client *c, const char *id)
     return -1;
 }
 
-/* The id of a stored payload, derived as the worker derives it: the valid
- * "id" of a valid payload, else the SHA-256 of the bytes. */
-static void payload_id(const drudge_config *cfg, const char *payload, size_t len,
-                       char out[DRUDGE_ID_MAX + 1])
-{
-    json_t *obj = drudge_payload_parse(payload, len, cfg->max_payload_bytes, NULL, 0);
-    if (obj == NULL || drudge_job_id(payload, len, obj, out, NULL, 0) < 0) {
-        json_t *empty = json_object();
-        if (drudge_job_id(payload, len, empty, out, NULL, 0) < 0)
-            out[0] = '\0';
-        json_decref(empty);
-    }
-    json_decref(obj);
-}
 
 /* ---- pipelining: append commands, then read all replies at once ---- */
 
@@ -715,7 +701,7 @@ static json_t *job_rows(drudge_client *c, const drudge_keys *k, const redisReply
     for (size_t i = 0; i < n; i++) {
         const redisReply *e = page->element[i * stride];
         char skey[STATUS_KEY_MAX];
-        payload_id(c->cfg, e->str, e->len, ids[i]);
+        drudge__payload_id(e->str, e->len, c->cfg->max_payload_bytes, ids[i]);
         if (drudge__key_status(k, ids[i], skey, sizeof skey) < 0)
             skey[0] = '\0';
         argv[1] = skey;
@@ -837,7 +823,7 @@ static int append_failed_action(drudge_client *c, const drudge_keys *k, failed_a
                                 const char *payload, size_t len)
 {
     char id[DRUDGE_ID_MAX + 1], skey[STATUS_KEY_MAX];
-    payload_id(c->cfg, payload, len, id);
+    drudge__payload_id(payload, len, c->cfg->max_payload_bytes, id);
     if (drudge__key_status(k, id, skey, sizeof skey) < 0) {
         set_err(c, "key name too long");
         return -1;
@@ -902,7 +888,7 @@ static long failed_apply(drudge_client *c, const char *class_name, const char *i
             visited++;
             if (id != NULL) {
                 char eid[DRUDGE_ID_MAX + 1];
-                payload_id(c->cfg, e->str, e->len, eid);
+                drudge__payload_id(e->str, e->len, c->cfg->max_payload_bytes, eid);
                 if (strcmp(eid, id) != 0) {
                     skipped++;
                     continue;
@@ -1012,7 +998,7 @@ static int add_matches(drudge_client *c, const redisReply *r, const char *id, co
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && m->n < MATCH_MAX; i++) {
         const redisReply *e = r->element[i];
         char eid[DRUDGE_ID_MAX + 1];
-        payload_id(c->cfg, e->str, e->len, eid);
+        drudge__payload_id(e->str, e->len, c->cfg->max_payload_bytes, eid);
         if (strcmp(eid, id) != 0)
             continue;
         int seen = 0;

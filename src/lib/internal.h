@@ -37,6 +37,10 @@ int drudge__sha256_hw_available(void);
  * that). Every module that maps a payload to its status uses this. */
 void drudge__payload_id(const char *payload, size_t len, size_t max_bytes,
                         char out[DRUDGE_ID_MAX + 1]);
+/* The same, keeping the parse: returns the payload's object (the caller's to
+ * json_decref) when it passes the checks, else NULL with the reason in why. */
+json_t *drudge__payload_identify(const char *payload, size_t len, size_t max_bytes,
+                                 char id[DRUDGE_ID_MAX + 1], char *why, size_t whycap);
 
 /* ---- keys.c: every Redis key name is built here ---- */
 #define DRUDGE_KEY_MAX 400

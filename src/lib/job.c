@@ -30,6 +30,19 @@ static int name_valid(const char *s, size_t max)
 int drudge_id_valid(const char *id) { return name_valid(id, DRUDGE_ID_MAX); }
 int drudge_class_valid(const char *name) { return name_valid(name, DRUDGE_CLASS_MAX); }
 
+/* The id of a payload without a usable "id": SHA-256 of its bytes, in hex. */
+static void hash_id(const char *payload, size_t len, char out[DRUDGE_ID_MAX + 1])
+{
+    unsigned char md[32];
+    static const char hex[] = "0123456789abcdef";
+    drudge__sha256(payload, len, md);
+    for (size_t i = 0; i < sizeof md; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[2 * sizeof md] = '\0';
+}
+
 int drudge_job_id(const char *payload, size_t len, const json_t *parsed,
                   char out[DRUDGE_ID_MAX + 1], char *err, size_t errcap)
 {
@@ -49,14 +62,7 @@ int drudge_job_id(const char *payload, size_t len, const json_t *parsed,
         rc = 0;
         goto out;
     }
-    unsigned char md[32];
-    static const char hex[] = "0123456789abcdef";
-    drudge__sha256(payload, len, md);
-    for (size_t i = 0; i < sizeof md; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[2 * sizeof md] = '\0';
+    hash_id(payload, len, out);
     rc = 0;
 out:
     json_decref(own);
@@ -106,15 +112,21 @@ json_t *drudge_payload_parse(const char *payload, size_t len, size_t max_bytes, 
     return obj;
 }
 
+json_t *drudge__payload_identify(const char *payload, size_t len, size_t max_bytes,
+                                 char id[DRUDGE_ID_MAX + 1], char *why, size_t whycap)
+{
+    json_t *obj = drudge_payload_parse(payload, len, max_bytes, why, whycap);
+    if (obj && drudge_job_id(payload, len, obj, id, why, whycap) < 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    if (obj == NULL)
+        hash_id(payload, len, id);
+    return obj;
+}
+
 void drudge__payload_id(const char *payload, size_t len, size_t max_bytes,
                         char out[DRUDGE_ID_MAX + 1])
 {
-    char why[8];
-    json_t *obj = drudge_payload_parse(payload, len, max_bytes, why, sizeof why);
-    if (obj == NULL || drudge_job_id(payload, len, obj, out, why, sizeof why) < 0) {
-        json_t *empty = json_object();
-        drudge_job_id(payload, len, empty, out, why, sizeof why);
-        json_decref(empty);
-    }
-    json_decref(obj);
+    json_decref(drudge__payload_identify(payload, len, max_bytes, out, NULL, 0));
 }

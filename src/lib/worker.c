@@ -359,7 +359,9 @@ typedef struct job_slot {
     char *payload;
     size_t len;
     char id[DRUDGE_ID_MAX + 1];
-    char status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
+    char status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX]; /* "" until identified */
+    json_t *obj;                /* the parsed payload, NULL if it is bad */
+    char *why;                  /* why it is bad; owned */
     int finished;               /* the outcome below is ready to ack */
     const char *outcome;        /* ack_fetch outcome word */
     char *text;                 /* result (done) or error; owned */
@@ -379,6 +381,8 @@ static void slot_clear(job_slot *s)
 {
     free(s->payload);
     free(s->text);
+    free(s->why);
+    json_decref(s->obj);
     memset(s, 0, sizeof *s);
 }
 
@@ -400,23 +404,19 @@ static int slot_take(job_slot *s, const char *bytes, size_t len)
     return 0;
 }
 
-/* The id and status key of a fetched job; a payload whose id is unusable
- * is known by the hash of its bytes (and will fail with a clear error). */
-static json_t *slot_identify(drudge_worker *w, job_slot *s, char *why, size_t whycap)
+/* The id and status key of a fetched job, parsing it once: the parse is
+ * kept for run_job. A payload whose id is unusable is known by the hash of
+ * its bytes (and will fail with a clear error). */
+static void slot_identify(drudge_worker *w, job_slot *s)
 {
-    json_t *obj = drudge_payload_parse(s->payload, s->len, w->cfg->max_payload_bytes, why, whycap);
-    if (obj && drudge_job_id(s->payload, s->len, obj, s->id, why, whycap) < 0) {
-        json_decref(obj);
-        obj = NULL;
-    }
-    if (obj == NULL) {
-        json_t *empty = json_object();
-        char ignored[8];
-        drudge_job_id(s->payload, s->len, empty, s->id, ignored, sizeof ignored);
-        json_decref(empty);
-    }
+    if (s->status_key[0])
+        return;
+    char why[DRUDGE_ERRSTR_MAX] = "";
+    s->obj = drudge__payload_identify(s->payload, s->len, w->cfg->max_payload_bytes, s->id, why,
+                                      sizeof why);
+    if (s->obj == NULL)
+        s->why = strdup(why[0] ? why : "invalid payload");
     drudge__key_status(&w->keys, s->id, s->status_key, sizeof s->status_key);
-    return obj;
 }
 
 static void set_current(drudge_worker *w, const job_slot *s, int64_t deadline_mono, int attempt)
@@ -608,14 +608,8 @@ reap:
  * the job was already marked running (fork isolation, blocking pop). */
 static void run_job(drudge_worker *w, job_slot *s, int attempt)
 {
-    char why[DRUDGE_ERRSTR_MAX] = "";
-    json_t *obj = s->status_key[0] ? drudge_payload_parse(s->payload, s->len,
-                                                          w->cfg->max_payload_bytes, why, sizeof why)
-                                   : slot_identify(w, s, why, sizeof why);
-    if (obj && !json_is_object(obj)) {
-        json_decref(obj);
-        obj = NULL;
-    }
+    slot_identify(w, s);
+    json_t *obj = s->obj; /* the handler's for the run; freed with the slot */
     drudge_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.w = w;
@@ -631,7 +625,7 @@ static void run_job(drudge_worker *w, job_slot *s, int attempt)
     drudge_outcome o;
     int requeue = 0;
     if (obj == NULL) {
-        o = drudge_ctx_error(&ctx, DRUDGE_FAIL, "%s", why[0] ? why : "invalid payload");
+        o = drudge_ctx_error(&ctx, DRUDGE_FAIL, "%s", s->why ? s->why : "out of memory");
     } else {
         drudge_job job = {s->id, w->cls.name, s->payload, s->len, obj};
         if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
@@ -641,7 +635,6 @@ static void run_job(drudge_worker *w, job_slot *s, int attempt)
     }
     int64_t run_ms = drudge__mono_ms() - ctx.started_mono;
     read_pending(&ctx);
-    json_decref(obj);
 
     snprintf(s->run_ms, sizeof s->run_ms, "%lld", (long long)run_ms);
     snprintf(s->delay_ms, sizeof s->delay_ms, "0");
@@ -866,8 +859,7 @@ static int block_fetch(drudge_worker *w, batch *b, int *attempt, fetch_result *f
     /* BLMOVE skipped the pause and rate checks that ack_fetch makes
      * atomically: the start script makes them now and gives the job back
      * if it may not run yet. */
-    char why[DRUDGE_ERRSTR_MAX];
-    json_decref(slot_identify(w, s, why, sizeof why));
+    slot_identify(w, s);
     char rate[32];
     snprintf(rate, sizeof rate, "%.6f", w->cls.rate);
     const char *mark = w->cls.isolation == DRUDGE_ISOLATION_FORK ? "1" : "0";
@@ -950,10 +942,7 @@ static void give_back_unrun(drudge_worker *w, batch *b)
         job_slot *s = &b->slot[i];
         if (s->finished)
             continue;
-        if (!s->status_key[0]) {
-            char ignored[DRUDGE_ERRSTR_MAX];
-            json_decref(slot_identify(w, s, ignored, sizeof ignored));
-        }
+        slot_identify(w, s);
         s->finished = 1;
         s->outcome = "requeue";
         snprintf(s->run_ms, sizeof s->run_ms, "0");
@@ -973,10 +962,7 @@ static void loop(drudge_worker *w, const char **why)
         if (*why == NULL && b->next < b->n) {
             job_slot *s = &b->slot[b->next++];
             int attempt = 0;
-            if (!s->status_key[0]) {
-                char ignored[DRUDGE_ERRSTR_MAX];
-                json_decref(slot_identify(w, s, ignored, sizeof ignored));
-            }
+            slot_identify(w, s);
             if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
                 attempt = s->marked_attempt ? s->marked_attempt : mark_sync(w, s);
             else

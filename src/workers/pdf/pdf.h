@@ -283,6 +283,7 @@ typedef struct pdf_page {
     int step;        /* of the opening chain */
     long generation; /* of the browser it lives in */
     char context[64], target[64], session[64];
+    int64_t t_step[6]; /* when each step of the chain began, for the debug log */
 } pdf_page;
 
 typedef struct pdf_worker {
@@ -290,6 +291,7 @@ typedef struct pdf_worker {
     pdf_browser browser;
     pdf_page spare;   /* the next job's page, opened while this job runs */
     int close_failed; /* a context did not go away: restart the browser */
+    int64_t close_sent; /* when the last context's disposal was sent (debug log) */
     pdf_guard guard;
     char magick_tmp[256]; /* ImageMagick's temp dir, emptied after each job */
     int magick_ready;

@@ -62,7 +62,9 @@ typedef struct job_state {
     double timeout_s;
     int64_t stop_seen; /* when the runtime first said stop (drain or cancel) */
     int timed_out, stopped;
-    int64_t t_start, t_open, t_loaded, t_printed; /* for the debug log */
+    /* for the debug log: start, page taken, navigate answered, load seen,
+     * fonts ready, printToPDF answered, PDF read, file saved */
+    int64_t t_start, t_open, t_nav, t_loaded, t_fonts, t_print, t_printed, t_read, t_saved;
 } job_state;
 
 struct body_wait {
@@ -365,6 +367,8 @@ static void page_step(void *ud, const json_t *result, const char *error)
         page_fail(w, error);
         return;
     }
+    if (pg->step + 1 < 6)
+        pg->t_step[pg->step + 1] = pdf_mono_ms();
     switch (pg->step++) {
     case 0:
         if ((id = json_string_value(json_object_get(result, "browserContextId"))) == NULL)
@@ -407,6 +411,7 @@ static void page_open_start(pdf_worker *w)
     memset(pg, 0, sizeof *pg);
     pg->generation = w->browser.generation;
     pg->state = PDF_PAGE_OPENING;
+    pg->t_step[0] = pdf_mono_ms();
     if (pdf_cdp_send(&w->browser.cdp, NULL, "Target.createBrowserContext",
                      json_pack("{sb}", "disposeOnDetach", 1), page_step, w,
                      pdf_mono_ms() + 5000) < 0)
@@ -441,8 +446,15 @@ static int take_page(job_state *js)
         memset(pg, 0, sizeof *pg);
     if (pg->state == PDF_PAGE_NONE)
         page_open_start(w);
+    int64_t t_wait = pdf_mono_ms();
     if (page_wait(w, js->deadline) < 0)
         return -1;
+    drudge_log(DRUDGE_LOG_DEBUG, "page_open",
+               "context_ms=%lld target_ms=%lld attach_ms=%lld enable_ms=%lld lifecycle_ms=%lld "
+               "waited_ms=%lld",
+               (long long)(pg->t_step[1] - pg->t_step[0]), (long long)(pg->t_step[2] - pg->t_step[1]),
+               (long long)(pg->t_step[3] - pg->t_step[2]), (long long)(pg->t_step[4] - pg->t_step[3]),
+               (long long)(pg->t_step[5] - pg->t_step[4]), (long long)(pdf_mono_ms() - t_wait));
     snprintf(js->context, sizeof js->context, "%s", pg->context);
     snprintf(js->target, sizeof js->target, "%s", pg->target);
     snprintf(js->session, sizeof js->session, "%s", pg->session);
@@ -463,6 +475,8 @@ static void page_closed(void *ud, const json_t *result, const char *error)
 {
     pdf_worker *w = ud;
     (void)result;
+    drudge_log(DRUDGE_LOG_DEBUG, "context_closed", "ms=%lld",
+               (long long)(pdf_mono_ms() - w->close_sent));
     if (error != NULL) {
         drudge_log(DRUDGE_LOG_WARN, "context_close_failed", "error=%s", error);
         w->close_failed = 1;
@@ -475,6 +489,7 @@ static void close_page(job_state *js)
 {
     if (js->context[0] == '\0' || js->cdp->wfd < 0)
         return;
+    js->w->close_sent = pdf_mono_ms();
     if (pdf_cdp_send(js->cdp, NULL, "Target.disposeBrowserContext",
                      json_pack("{ss}", "browserContextId", js->context), page_closed, js->w,
                      pdf_mono_ms() + CLOSE_MS) < 0)
@@ -523,6 +538,7 @@ static drudge_outcome load_page(job_state *js)
                                     js->w->cfg->pdf_navigation_timeout, url);
         return browser_failure(js, "loading the page");
     }
+    js->t_nav = pdf_mono_ms();
     const char *error = json_string_value(json_object_get(r, "errorText"));
     const char *loader_id = json_string_value(json_object_get(r, "loaderId"));
     char loader[64];
@@ -556,6 +572,7 @@ static drudge_outcome load_page(job_state *js)
     }
     if (js->crashed)
         return browser_failure(js, "while loading");
+    js->t_loaded = pdf_mono_ms();
     if (o->wait == PDF_WAIT_SELECTOR || o->wait == PDF_WAIT_STATUS) {
         char *script = wait_script(o);
         if (script == NULL)
@@ -585,6 +602,7 @@ static drudge_outcome load_page(job_state *js)
     if (r == NULL)
         return browser_failure(js, "waiting for fonts");
     json_decref(r);
+    js->t_fonts = pdf_mono_ms();
     return DRUDGE_DONE;
 }
 
@@ -622,6 +640,7 @@ static drudge_outcome print_pdf(job_state *js, unsigned char **pdf, size_t *len)
     if (params == NULL)
         return drudge_ctx_error(js->ctx, DRUDGE_RETRY, "out of memory");
     drudge_ctx_progress(js->ctx, 60, "printing");
+    js->t_print = pdf_mono_ms();
     json_t *r = page_call(js, "Page.printToPDF", params);
     if (r == NULL) {
         if (js->cdp->status == PDF_CDP_REMOTE)
@@ -629,6 +648,7 @@ static drudge_outcome print_pdf(job_state *js, unsigned char **pdf, size_t *len)
             return drudge_ctx_error(js->ctx, DRUDGE_FAIL, "%s", js->cdp->errstr);
         return browser_failure(js, "printing");
     }
+    js->t_printed = pdf_mono_ms();
     const char *handle = json_string_value(json_object_get(r, "stream"));
     char stream[64];
     snprintf(stream, sizeof stream, "%s", handle ? handle : "");
@@ -700,13 +720,12 @@ static drudge_outcome render_in_page(job_state *js)
     js->t_open = pdf_mono_ms();
     if ((out = load_page(js)) != DRUDGE_DONE)
         return out;
-    js->t_loaded = pdf_mono_ms();
     if (js->top_refused) /* the page navigated itself somewhere refused */
         return drudge_ctx_error(js->ctx, DRUDGE_FAIL, "refused a navigation of the page: %s",
                                 js->top_why);
     if ((out = print_pdf(js, &pdf, &len)) != DRUDGE_DONE)
         return out;
-    js->t_printed = pdf_mono_ms();
+    int64_t t_read = pdf_mono_ms();
     long pages = pdf_count_pages(pdf, len);
     if (pages < 0) {
         free(pdf);
@@ -720,6 +739,8 @@ static drudge_outcome render_in_page(job_state *js)
         return drudge_ctx_error(js->ctx, DRUDGE_RETRY, "%s", why);
     }
     free(pdf);
+    js->t_saved = pdf_mono_ms();
+    js->t_read = t_read;
     json_t *result = json_pack("{ss sI sI}", "output", js->o->output, "pages", (json_int_t)pages,
                                "bytes", (json_int_t)len);
     if (result != NULL && js->refused_total > 0) {
@@ -797,12 +818,15 @@ drudge_outcome pdf_render(pdf_worker *w, drudge_ctx *ctx, const pdf_job_opts *o)
     if (!unhealthy)
         close_page(&js);
     pdf_browser_idle(b);
-    if (js.t_printed)
+    if (js.t_saved)
         drudge_log(DRUDGE_LOG_DEBUG, "render_steps",
-                   "open_ms=%lld load_ms=%lld print_ms=%lld save_ms=%lld",
-                   (long long)(js.t_open - js.t_start), (long long)(js.t_loaded - js.t_open),
-                   (long long)(js.t_printed - js.t_loaded),
-                   (long long)(pdf_mono_ms() - js.t_printed));
+                   "open_ms=%lld navigate_ms=%lld load_ms=%lld fonts_ms=%lld wait_ms=%lld "
+                   "print_ms=%lld read_ms=%lld save_ms=%lld close_ms=%lld",
+                   (long long)(js.t_open - js.t_start), (long long)(js.t_nav - js.t_open),
+                   (long long)(js.t_loaded - js.t_nav), (long long)(js.t_fonts - js.t_loaded),
+                   (long long)(js.t_print - js.t_fonts), (long long)(js.t_printed - js.t_print),
+                   (long long)(js.t_read - js.t_printed), (long long)(js.t_saved - js.t_read),
+                   (long long)(pdf_mono_ms() - js.t_saved));
     if (unhealthy)
         pdf_browser_stop(b, js.timed_out ? "timeout" : js.stopped ? "stopped" : "unhealthy");
     json_decref(js.refused);

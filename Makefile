@@ -153,13 +153,16 @@ lint:
 # bench/: C helpers built against the static library; the Gearman and
 # beanstalkd peers' C workers only where their libraries are installed.
 BENCH_BINS = $(BUILD)/bench/push_bench $(BUILD)/bench/blpop_floor $(BUILD)/bench/latency_bench \
-             $(BUILD)/bench/beanstalk_bench
+             $(BUILD)/bench/beanstalk_bench $(BUILD)/bench/libcurl_floor
 ifneq ($(wildcard /usr/include/libgearman-1.0/gearman.h),)
   BENCH_BINS += $(BUILD)/bench/gearman_bench
 endif
 $(BUILD)/bench/%: bench/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) -lpthread
+$(BUILD)/bench/libcurl_floor: bench/libcurl_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl)
 $(BUILD)/bench/gearman_bench: bench/gearman_bench.c
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lgearman

@@ -19,7 +19,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS    ?= -O2 -g
 WARN       = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wvla \
              -Wno-format-truncation -Wno-unknown-warning-option
-CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc/lib $(PKG_CFLAGS)
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc/lib -Isrc/common $(PKG_CFLAGS)
 ALL_CFLAGS = $(WARN) $(CFLAGS) -fPIC -MMD -MP
 
 ifeq ($(SANITIZE),1)
@@ -35,6 +35,10 @@ LIB_OBJ    = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 SCRIPTS    = $(sort $(wildcard src/lib/scripts/*.lua))
 STATIC_LIB = $(BUILD)/libdrudge.a
 SHARED_LIB = $(BUILD)/libdrudge.so.$(VERSION)
+
+# src/common: small pieces the programs share (not libdrudge's API).
+COMMON_SRC = $(sort $(wildcard src/common/*.c))
+COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/%.o)
 
 # The CLI includes the web dashboard (drudge web), which needs libmicrohttpd.
 CLI_SRC    = $(sort $(wildcard src/cli/*.c) $(wildcard src/web/*.c))
@@ -85,7 +89,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 $(BUILD)/web/%.o: CPPFLAGS += $(shell pkg-config --cflags $(WEB_PKGS))
 # drudge web: web/* embedded in the binary; the pure parts unit-tested alone.
 WEB_ASSETS   = $(sort $(wildcard web/*.*))
-WEB_PURE_OBJ = $(patsubst %,$(BUILD)/web/%.o,buf http route series metrics capacity)
+WEB_PURE_OBJ = $(patsubst %,$(BUILD)/web/%.o,http route series metrics capacity) $(COMMON_OBJ)
 $(BUILD)/web_assets.h: $(WEB_ASSETS) tools/embed_assets.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed_assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
@@ -94,11 +98,11 @@ $(BUILD)/web/assets.o: CPPFLAGS += -I$(BUILD)
 $(BUILD)/tests/test_web_%.o: CPPFLAGS += -Isrc/web
 $(BUILD)/tests/test_web_%: $(BUILD)/tests/test_web_%.o $(WEB_PURE_OBJ) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread -lm
-$(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(STATIC_LIB)
+$(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(COMMON_OBJ) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(WEB_PKGS)) $(PKG_LIBS) -lpthread -lm
 define worker_rules
 $(BUILD)/workers/$(1)/%.o: CPPFLAGS += $(if $($(1)_PKGS),$$(shell pkg-config --cflags $($(1)_PKGS)))
-$(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1)/*.c)) $(STATIC_LIB)
+$(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1)/*.c)) $(COMMON_OBJ) $(STATIC_LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(if $($(1)_PKGS),$$(shell pkg-config --libs $($(1)_PKGS))) $$(PKG_LIBS) -lpthread
 endef
 $(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
@@ -107,6 +111,7 @@ $(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
 PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o)
 $(BUILD)/tests/test_pdf_%.o: CPPFLAGS += -Isrc/workers/pdf
 $(addprefix $(BUILD)/tests/,test_pdf_b64 test_pdf_cdp test_pdf_env test_pdf_guard test_pdf_options test_pdf_paths test_pdf_pdfread): $(PDF_UNIT_OBJ)
+$(BUILD)/tests/test_strbuf: $(COMMON_OBJ)
 # drudge-image's pure parts, unit-tested without ImageMagick
 $(BUILD)/tests/test_image_sniff: $(BUILD)/workers/image/sniff.o
 $(BUILD)/tests/test_image_confine: $(BUILD)/workers/image/confine.o
@@ -114,7 +119,7 @@ $(BUILD)/tests/test_image_sandbox: $(BUILD)/workers/image/sandbox.o
 $(BUILD)/tests/test_image_args: $(BUILD)/workers/image/args.o
 $(BUILD)/tests/test_image_policy: $(BUILD)/workers/image/policy.o
 # drudge-email's pure parts (no libcurl) are unit-tested with its own objects.
-$(addprefix $(BUILD)/tests/,test_email_address test_email_attach test_email_encode test_email_message): $(addprefix $(BUILD)/workers/email/,address.o attach.o buf.o encode.o message.o)
+$(addprefix $(BUILD)/tests/,test_email_address test_email_attach test_email_encode test_email_message): $(addprefix $(BUILD)/workers/email/,address.o attach.o encode.o message.o) $(COMMON_OBJ)
 # drudge-http's pure parts are unit-tested with the worker's own objects
 # (its URL checks use libcurl's URL parser, so the tests link libcurl).
 HTTP_UNIT_OBJ = $(addprefix $(BUILD)/workers/http/,addr.o request.o response.o resolve.o)
@@ -147,7 +152,7 @@ system: all
 test: unit system
 
 lint:
-	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' $(LIB_SRC) $(CLI_SRC) src/workers/*/*.c || { echo "lint: banned function"; exit 1; }
+	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' $(LIB_SRC) $(COMMON_SRC) $(CLI_SRC) src/workers/*/*.c || { echo "lint: banned function"; exit 1; }
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Iinclude -Isrc/lib src
 
 # bench/: C helpers built against the static library; the Gearman and

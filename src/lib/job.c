@@ -128,5 +128,6 @@ json_t *drudge__payload_identify(const char *payload, size_t len, size_t max_byt
 void drudge__payload_id(const char *payload, size_t len, size_t max_bytes,
                         char out[DRUDGE_ID_MAX + 1])
 {
-    json_decref(drudge__payload_identify(payload, len, max_bytes, out, NULL, 0));
+    char why[8]; /* the reason is not wanted, only the id */
+    json_decref(drudge__payload_identify(payload, len, max_bytes, out, why, sizeof why));
 }

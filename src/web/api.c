@@ -264,13 +264,13 @@ int web_metrics(web_request *req)
     if (stats == NULL || workers == NULL) {
         rc = reply_redis_error(req, c);
     } else {
-        web_buf text;
-        web_buf_init(&text, 0);
+        strbuf text;
+        strbuf_init(&text, 0);
         if (web_metrics_format(&text, stats, workers) == 0)
             rc = web_reply(req, 200, WEB_METRICS_CONTENT_TYPE, text.data, text.len);
         else
             rc = web_reply_error(req, 500, "out of memory");
-        web_buf_release(&text);
+        strbuf_release(&text);
     }
     web_client_give(req->srv, c);
     json_decref(stats);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-int web_html_escape(web_buf *out, const char *s)
+int web_html_escape(strbuf *out, const char *s)
 {
     const char *run = s;
     for (const char *p = s;; p++) {
@@ -20,10 +20,10 @@ int web_html_escape(web_buf *out, const char *s)
         case '>': entity = "&gt;"; break;
         case '"': entity = "&quot;"; break;
         case '\'': entity = "&#39;"; break;
-        case '\0': return web_buf_add(out, run, (size_t)(p - run));
+        case '\0': return strbuf_add(out, run, (size_t)(p - run));
         default: continue;
         }
-        if (web_buf_add(out, run, (size_t)(p - run)) < 0 || web_buf_adds(out, entity) < 0)
+        if (strbuf_add(out, run, (size_t)(p - run)) < 0 || strbuf_adds(out, entity) < 0)
             return -1;
         run = p + 1;
     }
@@ -306,20 +306,20 @@ const char *web_image_sniff(const unsigned char *p, size_t len)
     return NULL;
 }
 
-int web_sse_event(web_buf *out, const char *event, const char *data)
+int web_sse_event(strbuf *out, const char *event, const char *data)
 {
-    if (event && web_buf_addf(out, "event: %s\n", event) < 0)
+    if (event && strbuf_addf(out, "event: %s\n", event) < 0)
         return -1;
     const char *line = data;
     for (;;) {
         size_t n = strcspn(line, "\r\n");
-        if (web_buf_adds(out, "data: ") < 0 || web_buf_add(out, line, n) < 0 ||
-            web_buf_adds(out, "\n") < 0)
+        if (strbuf_adds(out, "data: ") < 0 || strbuf_add(out, line, n) < 0 ||
+            strbuf_adds(out, "\n") < 0)
             return -1;
         line += n;
         if (*line == '\0')
             break;
         line += (line[0] == '\r' && line[1] == '\n') ? 2 : 1;
     }
-    return web_buf_adds(out, "\n");
+    return strbuf_adds(out, "\n");
 }

@@ -7,7 +7,7 @@
 #ifndef DRUDGE_WEB_HTTP_H
 #define DRUDGE_WEB_HTTP_H
 
-#include "buf.h"
+#include "strbuf.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@
 #define WEB_PATH_DEPTH 8  /* most directories in it */
 
 /* Append s with & < > " ' as entities. 0 or -1 (buffer failed). */
-int web_html_escape(web_buf *out, const char *s);
+int web_html_escape(strbuf *out, const char *s);
 
 /* "127.0.0.1:8080", "[::1]:8080", "localhost:8080": host (without
  * brackets) and port 1-65535. 0, or -1 with the reason in err. */
@@ -79,6 +79,6 @@ const char *web_image_sniff(const unsigned char *p, size_t len);
 
 /* Append one Server-Sent Event: "event: <event>\n", a "data: " line per
  * line of data, and the blank line. 0 or -1. */
-int web_sse_event(web_buf *out, const char *event, const char *data);
+int web_sse_event(strbuf *out, const char *event, const char *data);
 
 #endif

@@ -44,7 +44,7 @@ static const char *str_field(const json_t *obj, const char *name)
     return s ? s : "";
 }
 
-int web_metrics_label(web_buf *out, const char *value)
+int web_metrics_label(strbuf *out, const char *value)
 {
     const char *run = value;
     for (const char *p = value;; p++) {
@@ -56,26 +56,26 @@ int web_metrics_label(web_buf *out, const char *value)
         else if (*p == '\n')
             esc = "\\n";
         else if (*p == '\0')
-            return web_buf_add(out, run, (size_t)(p - run));
+            return strbuf_add(out, run, (size_t)(p - run));
         else
             continue;
-        if (web_buf_add(out, run, (size_t)(p - run)) < 0 || web_buf_adds(out, esc) < 0)
+        if (strbuf_add(out, run, (size_t)(p - run)) < 0 || strbuf_adds(out, esc) < 0)
             return -1;
         run = p + 1;
     }
 }
 
-static void header(web_buf *out, const char *name, const char *help, const char *type)
+static void header(strbuf *out, const char *name, const char *help, const char *type)
 {
-    web_buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    strbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{class="X"[,extra]} */
-static void class_sample(web_buf *out, const char *name, const char *class_name, const char *extra)
+static void class_sample(strbuf *out, const char *name, const char *class_name, const char *extra)
 {
-    web_buf_addf(out, "%s{class=\"", name);
+    strbuf_addf(out, "%s{class=\"", name);
     web_metrics_label(out, class_name);
-    web_buf_addf(out, "\"%s} ", extra ? extra : "");
+    strbuf_addf(out, "\"%s} ", extra ? extra : "");
 }
 
 int web_metrics_le(long long ms, char *out, size_t cap)
@@ -94,7 +94,7 @@ int web_metrics_le(long long ms, char *out, size_t cap)
 
 /* One class's histogram from its non-cumulative buckets (borrowed array
  * of {"le_ms", "jobs"}, ascending, "le_ms" null for the last). */
-static void format_histogram(web_buf *out, const char *cls, const json_t *buckets, long long run_ms)
+static void format_histogram(strbuf *out, const char *cls, const json_t *buckets, long long run_ms)
 {
     long long total = 0, last_ms = -1;
     size_t j;
@@ -113,17 +113,17 @@ static void format_histogram(web_buf *out, const char *cls, const json_t *bucket
         last_ms = ms;
         snprintf(extra, sizeof extra, ",le=\"%s\"", bound);
         class_sample(out, "drudge_job_duration_seconds_bucket", cls, extra);
-        web_buf_addf(out, "%lld\n", total);
+        strbuf_addf(out, "%lld\n", total);
     }
     class_sample(out, "drudge_job_duration_seconds_bucket", cls, ",le=\"+Inf\"");
-    web_buf_addf(out, "%lld\n", total);
+    strbuf_addf(out, "%lld\n", total);
     class_sample(out, "drudge_job_duration_seconds_sum", cls, NULL);
-    web_buf_addf(out, "%.3f\n", (double)run_ms / 1000.0);
+    strbuf_addf(out, "%.3f\n", (double)run_ms / 1000.0);
     class_sample(out, "drudge_job_duration_seconds_count", cls, NULL);
-    web_buf_addf(out, "%lld\n", total);
+    strbuf_addf(out, "%lld\n", total);
 }
 
-static void format_classes(web_buf *out, const json_t *stats)
+static void format_classes(strbuf *out, const json_t *stats)
 {
     size_t i;
     const json_t *row;
@@ -133,7 +133,7 @@ static void format_classes(web_buf *out, const json_t *stats)
         json_array_foreach(stats, i, row)
         {
             class_sample(out, class_families[f].name, str_field(row, "class"), NULL);
-            web_buf_addf(out, "%lld\n", int_field(row, class_families[f].field));
+            strbuf_addf(out, "%lld\n", int_field(row, class_families[f].field));
         }
     }
     header(out, "drudge_class_paused", "1 while the class is paused (by hand or the breaker).",
@@ -141,7 +141,7 @@ static void format_classes(web_buf *out, const json_t *stats)
     json_array_foreach(stats, i, row)
     {
         class_sample(out, "drudge_class_paused", str_field(row, "class"), NULL);
-        web_buf_addf(out, "%d\n", json_is_object(json_object_get(row, "paused")) ? 1 : 0);
+        strbuf_addf(out, "%d\n", json_is_object(json_object_get(row, "paused")) ? 1 : 0);
     }
     header(out, "drudge_job_duration_seconds",
            "Handler time per attempt (done, retried, failed or cancelled).", "histogram");
@@ -152,7 +152,7 @@ static void format_classes(web_buf *out, const json_t *stats)
     }
 }
 
-static void format_workers(web_buf *out, const json_t *workers)
+static void format_workers(strbuf *out, const json_t *workers)
 {
     size_t i;
     const json_t *w;
@@ -165,32 +165,32 @@ static void format_workers(web_buf *out, const json_t *workers)
             live++;
     }
     header(out, "drudge_workers", "Registered workers by state (dead: no heartbeat).", "gauge");
-    web_buf_addf(out, "drudge_workers{state=\"live\"} %lld\n", live);
-    web_buf_addf(out, "drudge_workers{state=\"dead\"} %lld\n", dead);
+    strbuf_addf(out, "drudge_workers{state=\"live\"} %lld\n", live);
+    strbuf_addf(out, "drudge_workers{state=\"dead\"} %lld\n", dead);
     header(out, "drudge_worker_rss_bytes", "Resident memory of a live worker process.", "gauge");
     json_array_foreach(workers, i, w)
     {
         if (json_is_true(json_object_get(w, "dead")))
             continue;
-        web_buf_adds(out, "drudge_worker_rss_bytes{worker=\"");
+        strbuf_adds(out, "drudge_worker_rss_bytes{worker=\"");
         web_metrics_label(out, str_field(w, "id"));
-        web_buf_adds(out, "\",class=\"");
+        strbuf_adds(out, "\",class=\"");
         web_metrics_label(out, str_field(w, "class"));
-        web_buf_adds(out, "\",host=\"");
+        strbuf_adds(out, "\",host=\"");
         web_metrics_label(out, str_field(w, "host"));
-        web_buf_addf(out, "\"} %lld\n", int_field(w, "rss_kb") * 1024);
+        strbuf_addf(out, "\"} %lld\n", int_field(w, "rss_kb") * 1024);
     }
     header(out, "drudge_worker_heartbeat_age_seconds", "Time since a worker's last heartbeat.",
            "gauge");
     json_array_foreach(workers, i, w)
     {
-        web_buf_adds(out, "drudge_worker_heartbeat_age_seconds{worker=\"");
+        strbuf_adds(out, "drudge_worker_heartbeat_age_seconds{worker=\"");
         web_metrics_label(out, str_field(w, "id"));
-        web_buf_addf(out, "\"} %.3f\n", (double)int_field(w, "heartbeat_age_ms") / 1000.0);
+        strbuf_addf(out, "\"} %.3f\n", (double)int_field(w, "heartbeat_age_ms") / 1000.0);
     }
 }
 
-int web_metrics_format(web_buf *out, const json_t *stats, const json_t *workers)
+int web_metrics_format(strbuf *out, const json_t *stats, const json_t *workers)
 {
     format_classes(out, stats);
     format_workers(out, workers);

@@ -178,19 +178,19 @@ int web_reply_error(web_request *req, unsigned status, const char *fmt, ...)
                    msg);
     if (is_api(req))
         return web_reply_json(req, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
-    web_buf page;
-    web_buf_init(&page, 0);
-    web_buf_addf(&page,
+    strbuf page;
+    strbuf_init(&page, 0);
+    strbuf_addf(&page,
                  "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                  "<title>%u %s · drudge</title>"
                  "<link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n"
                  "<body class=\"error-page\"><main><h1>%u %s</h1><p class=\"error-text\">",
                  status, status_text(status), status, status_text(status));
     web_html_escape(&page, msg);
-    web_buf_adds(&page, "</p><p><a href=\"/\">Back to the overview</a></p></main></body></html>\n");
+    strbuf_adds(&page, "</p><p><a href=\"/\">Back to the overview</a></p></main></body></html>\n");
     int rc =
         page.failed ? -1 : web_reply(req, status, "text/html; charset=utf-8", page.data, page.len);
-    web_buf_release(&page);
+    strbuf_release(&page);
     return rc;
 }
 
@@ -298,7 +298,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->url = url;
         req->method_name = method;
         req->started_mono_ms = web_mono_ms();
-        web_buf_init(&req->body, 0);
+        strbuf_init(&req->body, 0);
         return guard(req) == 0 ? MHD_YES : MHD_NO;
     }
     if (req->answered) { /* refused early: drop whatever body follows */
@@ -309,9 +309,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         if (!req->body_too_large &&
-            (req->body.len + n > body_limit(req) || web_buf_add(&req->body, upload_data, n) < 0)) {
+            (req->body.len + n > body_limit(req) || strbuf_add(&req->body, upload_data, n) < 0)) {
             req->body_too_large = 1;
-            web_buf_release(&req->body);
+            strbuf_release(&req->body);
         }
         return MHD_YES;
     }
@@ -335,7 +335,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                req->method_name, req->url, req->status,
                (long long)(web_mono_ms() - req->started_mono_ms),
                why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "early");
-    web_buf_release(&req->body);
+    strbuf_release(&req->body);
     free(req);
     *con_cls = NULL;
 }

@@ -31,7 +31,7 @@ typedef struct sse_stream {
     char class_name[DRUDGE_CLASS_MAX + 1];
     char id[DRUDGE_ID_MAX + 1];
     drudge_watch *watch; /* NULL once the subscription is lost */
-    web_buf out;         /* bytes not yet handed to MHD */
+    strbuf out;         /* bytes not yet handed to MHD */
     size_t sent;         /* of out */
     char *last;          /* the last status sent, as compact sorted JSON */
     int ended;           /* the end event is queued */
@@ -113,7 +113,7 @@ static void produce(sse_stream *s)
     while (s->out.len == s->sent && !s->ended && !atomic_load(&s->srv->stopping)) {
         int64_t now = web_mono_ms();
         if (now - s->last_write_ms >= s->srv->sse_keepalive_ms) {
-            web_buf_adds(&s->out, ": keepalive\n\n");
+            strbuf_adds(&s->out, ": keepalive\n\n");
             break;
         }
         if (s->watch) {
@@ -144,7 +144,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     sse_stream *s = cls;
     if (s->out.len == s->sent) {
-        web_buf_reset(&s->out);
+        strbuf_reset(&s->out);
         s->sent = 0;
         produce(s);
     }
@@ -164,7 +164,7 @@ static void sse_free(void *cls)
 {
     sse_stream *s = cls;
     drudge_watch_free(s->watch);
-    web_buf_release(&s->out);
+    strbuf_release(&s->out);
     free(s->last);
     free(s);
 }
@@ -180,7 +180,7 @@ int web_api_job_events(web_request *req)
     s->srv = req->srv;
     snprintf(s->class_name, sizeof s->class_name, "%s", cls);
     snprintf(s->id, sizeof s->id, "%s", id);
-    web_buf_init(&s->out, EVENT_MAX);
+    strbuf_init(&s->out, EVENT_MAX);
     drudge_client *c = web_client_take(req->srv, err, sizeof err);
     if (c == NULL) {
         sse_free(s);
@@ -200,7 +200,7 @@ int web_api_job_events(web_request *req)
     }
     web_client_give(req->srv, c);
     s->last_read_ms = s->last_write_ms = web_mono_ms();
-    web_buf_adds(&s->out, "retry: 2000\n\n");
+    strbuf_adds(&s->out, "retry: 2000\n\n");
     drain(s);
     emit(s, st);
     json_decref(st);

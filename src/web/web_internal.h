@@ -13,7 +13,7 @@
 
 #include "drudge.h"
 
-#include "buf.h"
+#include "strbuf.h"
 #include "http.h"
 #include "route.h"
 #include "series.h"
@@ -66,7 +66,7 @@ struct web_request {
     unsigned method; /* WEB_GET or WEB_POST */
     int head;        /* a HEAD request, served as GET */
     web_match match;
-    web_buf body;
+    strbuf body;
     int body_too_large;
     int answered; /* a response was queued */
     unsigned status;

@@ -41,11 +41,11 @@ static void assert_refused(const char *text, const char *reason)
 
 static char *formatted(const email_address *a)
 {
-    email_buf b;
+    strbuf b;
     size_t col = 0;
-    email_buf_init(&b);
+    strbuf_init(&b, 0);
     email_address_format(&b, &col, a);
-    char *s = email_buf_detach(&b);
+    char *s = strbuf_detach(&b, NULL);
     assert_non_null(s);
     return s;
 }
@@ -177,10 +177,10 @@ static void test_address_header_folds_between_mailboxes(void **state)
         snprintf(text, sizeof text, "Person Number %d <person.number.%d@example.com>", i, i);
         list[i] = parse_ok(text);
     }
-    email_buf b;
-    email_buf_init(&b);
+    strbuf b;
+    strbuf_init(&b, 0);
     email_address_header(&b, "To", list, 12);
-    char *s = email_buf_detach(&b);
+    char *s = strbuf_detach(&b, NULL);
     assert_non_null(s);
     assert_true(strncmp(s, "To: Person Number 0 <person.number.0@example.com>,", 50) == 0);
     size_t len = strlen(s);
@@ -212,10 +212,10 @@ static void test_encoded_names_keep_header_lines_short(void **state)
         parse_ok("Ærøskøbing Ålesund Þórshöfn <ae@example.com>"),
         parse_ok("plain@example.com"),
     };
-    email_buf b;
-    email_buf_init(&b);
+    strbuf b;
+    strbuf_init(&b, 0);
     email_address_header(&b, "Reply-To", list, 3);
-    char *s = email_buf_detach(&b);
+    char *s = strbuf_detach(&b, NULL);
     assert_non_null(s);
     for (char *line = s; *line;) {
         char *end = strstr(line, "\r\n");

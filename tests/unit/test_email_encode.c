@@ -116,13 +116,13 @@ static void test_words_decode_back_and_keep_lines_short(void **state)
         "a",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        email_buf b;
+        strbuf b;
         size_t col = 9; /* after "Subject: " */
         char decoded[1024];
-        email_buf_init(&b);
-        email_buf_adds(&b, "Subject: ");
+        strbuf_init(&b, 0);
+        strbuf_adds(&b, "Subject: ");
         email_words(&b, &col, texts[i], strlen(texts[i]));
-        char *s = email_buf_detach(&b);
+        char *s = strbuf_detach(&b, NULL);
         assert_non_null(s);
         assert_lines_at_most(s, 76);
         decode_words(s, decoded);
@@ -137,20 +137,20 @@ static void test_words_decode_back_and_keep_lines_short(void **state)
 static void test_header_text_raw_or_encoded(void **state)
 {
     (void)state;
-    email_buf b;
-    email_buf_init(&b);
+    strbuf b;
+    strbuf_init(&b, 0);
     email_header_text(&b, "Subject", "Your invoice");
-    char *s = email_buf_detach(&b);
+    char *s = strbuf_detach(&b, NULL);
     assert_string_equal(s, "Subject: Your invoice\r\n");
     free(s);
 
     email_header_text(&b, "Subject", "");
-    s = email_buf_detach(&b);
+    s = strbuf_detach(&b, NULL);
     assert_string_equal(s, "Subject: \r\n");
     free(s);
 
     email_header_text(&b, "X-Note", "café =?x?=");
-    s = email_buf_detach(&b);
+    s = strbuf_detach(&b, NULL);
     char decoded[64];
     assert_true(strncmp(s, "X-Note: =?UTF-8?B?", 18) == 0);
     decode_words(s, decoded);
@@ -162,7 +162,7 @@ static void test_header_text_raw_or_encoded(void **state)
     memset(long_subject, 'w', sizeof long_subject - 1);
     long_subject[sizeof long_subject - 1] = '\0';
     email_header_text(&b, "Subject", long_subject);
-    s = email_buf_detach(&b);
+    s = strbuf_detach(&b, NULL);
     assert_lines_at_most(s, 76);
     char *back = malloc(2000);
     decode_words(s, back);
@@ -257,18 +257,18 @@ static void test_body_encoding_follows_line_length_and_charset(void **state)
 static void test_buf_grows_and_detaches(void **state)
 {
     (void)state;
-    email_buf b;
-    email_buf_init(&b);
-    char *s = email_buf_detach(&b);
+    strbuf b;
+    strbuf_init(&b, 0);
+    char *s = strbuf_detach(&b, NULL);
     assert_string_equal(s, "");
     free(s);
     for (int i = 0; i < 1000; i++)
-        email_buf_addf(&b, "%04d,", i);
+        strbuf_addf(&b, "%04d,", i);
     assert_int_equal(b.len, 5000);
-    s = email_buf_detach(&b);
+    s = strbuf_detach(&b, NULL);
     assert_true(strncmp(s, "0000,0001,", 10) == 0);
     assert_string_equal(s + 4995, "0999,");
-    assert_null(b.s);
+    assert_null(b.data);
     free(s);
 }
 

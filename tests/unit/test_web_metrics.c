@@ -51,12 +51,12 @@ static char *render(void)
     assert_non_null(workers);
     set_buckets(json_array_get(stats, 0), image_jobs);
     set_buckets(json_array_get(stats, 1), NULL);
-    web_buf b;
-    web_buf_init(&b, 0);
+    strbuf b;
+    strbuf_init(&b, 0);
     assert_int_equal(web_metrics_format(&b, stats, workers), 0);
     json_decref(stats);
     json_decref(workers);
-    return web_buf_detach(&b, NULL);
+    return strbuf_detach(&b, NULL);
 }
 
 static void has_line(const char *text, const char *line)
@@ -156,14 +156,14 @@ static void test_a_row_without_buckets_has_only_inf(void **state)
     (void)state;
     json_t *stats = json_loads("[{\"class\":\"OldJob\",\"processed\":3,\"run_ms\":30}]", 0, NULL);
     json_t *none = json_array();
-    web_buf b;
-    web_buf_init(&b, 0);
+    strbuf b;
+    strbuf_init(&b, 0);
     assert_int_equal(web_metrics_format(&b, stats, none), 0);
     assert_non_null(
         strstr(b.data, "\ndrudge_job_duration_seconds_bucket{class=\"OldJob\",le=\"+Inf\"} 0\n"));
     assert_non_null(strstr(b.data, "\ndrudge_job_duration_seconds_sum{class=\"OldJob\"} 0.030\n"));
     assert_null(strstr(b.data, "le=\"0.005\""));
-    web_buf_release(&b);
+    strbuf_release(&b);
     json_decref(stats);
     json_decref(none);
 }
@@ -202,23 +202,23 @@ static void test_every_family_has_help_and_type_once(void **state)
 static void test_label_values_are_escaped(void **state)
 {
     (void)state;
-    web_buf b;
-    web_buf_init(&b, 0);
+    strbuf b;
+    strbuf_init(&b, 0);
     assert_int_equal(web_metrics_label(&b, "a\"b\\c\nd"), 0);
     assert_string_equal(b.data, "a\\\"b\\\\c\\nd");
-    web_buf_release(&b);
+    strbuf_release(&b);
 }
 
 static void test_empty_inputs_give_headers_only(void **state)
 {
     (void)state;
     json_t *none = json_array();
-    web_buf b;
-    web_buf_init(&b, 0);
+    strbuf b;
+    strbuf_init(&b, 0);
     assert_int_equal(web_metrics_format(&b, none, none), 0);
     assert_non_null(strstr(b.data, "drudge_workers{state=\"live\"} 0\n"));
     assert_null(strstr(b.data, "class=\""));
-    web_buf_release(&b);
+    strbuf_release(&b);
     json_decref(none);
 }
 

@@ -198,11 +198,11 @@ static size_t col_after(const char *s, size_t n, size_t col)
     return col;
 }
 
-void email_address_format(email_buf *out, size_t *col, const email_address *a)
+void email_address_format(strbuf *out, size_t *col, const email_address *a)
 {
     size_t n = strlen(a->name), alen = strlen(a->addr);
     if (n == 0) {
-        email_buf_add(out, a->addr, alen);
+        strbuf_add(out, a->addr, alen);
         *col += alen;
         return;
     }
@@ -211,58 +211,58 @@ void email_address_format(email_buf *out, size_t *col, const email_address *a)
     } else {
         size_t start = out->len;
         if (name_is_phrase(a->name)) {
-            email_buf_add(out, a->name, n);
+            strbuf_add(out, a->name, n);
         } else {
-            email_buf_add(out, "\"", 1);
+            strbuf_add(out, "\"", 1);
             for (size_t i = 0; i < n; i++) {
                 if (a->name[i] == '"' || a->name[i] == '\\')
-                    email_buf_add(out, "\\", 1);
-                email_buf_add(out, &a->name[i], 1);
+                    strbuf_add(out, "\\", 1);
+                strbuf_add(out, &a->name[i], 1);
             }
-            email_buf_add(out, "\"", 1);
+            strbuf_add(out, "\"", 1);
         }
         *col += out->len - start;
     }
     /* " <addr>" and a comma after it: on the next line if they would
      * make this one long (folding white space between the two is fine) */
     if (*col + 1 + alen + 2 + 1 > EMAIL_FOLD_AT) {
-        email_buf_add(out, "\r\n", 2);
+        strbuf_add(out, "\r\n", 2);
         *col = 0;
     }
-    email_buf_addf(out, " <%s>", a->addr);
+    strbuf_addf(out, " <%s>", a->addr);
     *col += 1 + alen + 2;
 }
 
-void email_address_header(email_buf *out, const char *name, const email_address *list, size_t n)
+void email_address_header(strbuf *out, const char *name, const email_address *list, size_t n)
 {
     size_t col = strlen(name) + 2;
-    email_buf_addf(out, "%s: ", name);
+    strbuf_addf(out, "%s: ", name);
     if (n > 0)
         email_address_format(out, &col, &list[0]);
     for (size_t i = 1; i < n; i++) {
-        email_buf item;
+        strbuf item;
         size_t icol = 1; /* as if on a continuation line */
-        email_buf_init(&item);
+        strbuf_init(&item, 0);
         email_address_format(&item, &icol, &list[i]);
-        if (item.oom) {
-            out->oom = 1;
-            email_buf_release(&item);
+        if (item.failed) {
+            out->failed = 1;
+            strbuf_release(&item);
             return;
         }
-        email_buf_add(out, ",", 1);
+        strbuf_add(out, ",", 1);
         col++;
-        if (strchr(item.s, '\n') != NULL || col + 1 + item.len > EMAIL_FOLD_AT) {
-            email_buf_add(out, "\r\n ", 3);
+        if (strchr(item.data, '\n') != NULL || col + 1 + item.len > EMAIL_FOLD_AT) {
+            strbuf_add(out, "\r\n ", 3);
             col = 1;
         } else {
-            email_buf_add(out, " ", 1);
+            strbuf_add(out, " ", 1);
             col++;
         }
-        email_buf_add(out, item.s, item.len);
-        col = col_after(item.s, item.len, col);
-        email_buf_release(&item);
+        strbuf_add(out, item.data, item.len);
+        col = col_after(item.data, item.len, col);
+        strbuf_release(&item);
     }
-    email_buf_add(out, "\r\n", 2);
+    strbuf_add(out, "\r\n", 2);
 }
 
 int email_address_allowed(const char *addr, char *const *patterns, size_t npatterns)

@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "strbuf.h"
+
 #define EMAIL_ADDR_MAX 254     /* RFC 5321 path limit, without the brackets */
 #define EMAIL_LOCAL_MAX 64     /* RFC 5321 local part */
 #define EMAIL_NAME_MAX 256     /* display name bytes (UTF-8) */
@@ -42,26 +44,7 @@
 #define EMAIL_REPLY_MAX 512 /* an SMTP reply kept for results and errors */
 #define EMAIL_ERR_MAX 768
 
-/* ------------------------------------------------------------------------
- * buf.c - a growable string. An allocation failure is remembered (`oom`)
- * and later additions are ignored, so builders check once at the end.
- * ---------------------------------------------------------------------- */
-
-typedef struct email_buf {
-    char *s; /* NUL-terminated once anything was added; NULL before */
-    size_t len;
-    size_t cap;
-    int oom;
-} email_buf;
-
-void email_buf_init(email_buf *b);
-void email_buf_release(email_buf *b);
-void email_buf_add(email_buf *b, const char *s, size_t n);
-void email_buf_adds(email_buf *b, const char *s);
-void email_buf_addf(email_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The text (caller frees), the buffer left empty; NULL after an allocation
- * failure. An untouched buffer gives "". */
-char *email_buf_detach(email_buf *b);
+/* Header text is built in a strbuf (src/common/strbuf.h). */
 
 /* ------------------------------------------------------------------------
  * encode.c - header and body encodings. Pure.
@@ -77,11 +60,11 @@ int email_needs_words(const char *s, size_t n);
 /* Append s[0..n) (valid UTF-8) as "=?UTF-8?B?...?=" words of at most 75
  * characters, never splitting a character, each word after the first on a
  * folded line. *col is the current line's length, updated. */
-void email_words(email_buf *out, size_t *col, const char *s, size_t n);
+void email_words(strbuf *out, size_t *col, const char *s, size_t n);
 /* Append "Name: value\r\n" for an unstructured header (Subject, X-...):
  * the value raw when it is printable ASCII that fits a line, else encoded
  * words. The value must have passed email_text_refusal(). */
-void email_header_text(email_buf *out, const char *name, const char *value);
+void email_header_text(strbuf *out, const char *name, const char *value);
 /* "<id@domain>" for a job id: characters outside a dot-atom (':' and
  * misplaced dots) become "=XX", so the id maps to one Message-ID and back.
  * Returns 0, or -1 if it does not fit cap. */
@@ -124,9 +107,9 @@ const char *email_address_domain(const email_address *a);
 /* Append the mailbox as a header shows it: the name as an atom phrase, a
  * quoted string or encoded words, then "<addr>"; without a name the bare
  * addr. *col as email_words(). */
-void email_address_format(email_buf *out, size_t *col, const email_address *a);
+void email_address_format(strbuf *out, size_t *col, const email_address *a);
 /* Append "Name: a, b, ...\r\n", folded between mailboxes. n >= 1. */
-void email_address_header(email_buf *out, const char *name, const email_address *list, size_t n);
+void email_address_header(strbuf *out, const char *name, const email_address *list, size_t n);
 /* 1 if addr matches one of the fnmatch(3) patterns, case-insensitively. */
 int email_address_allowed(const char *addr, char *const *patterns, size_t npatterns);
 

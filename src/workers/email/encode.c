@@ -77,7 +77,7 @@ int email_needs_words(const char *s, size_t n)
     return 0;
 }
 
-static void base64(email_buf *out, const unsigned char *s, size_t n)
+static void base64(strbuf *out, const unsigned char *s, size_t n)
 {
     char quad[4];
     for (size_t i = 0; i < n; i += 3) {
@@ -90,18 +90,18 @@ static void base64(email_buf *out, const unsigned char *s, size_t n)
         quad[1] = b64[(v >> 12) & 63];
         quad[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
         quad[3] = i + 2 < n ? b64[v & 63] : '=';
-        email_buf_add(out, quad, 4);
+        strbuf_add(out, quad, 4);
     }
 }
 
-void email_words(email_buf *out, size_t *col, const char *s, size_t n)
+void email_words(strbuf *out, size_t *col, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     int first = 1;
     do {
         if (!first) {
-            email_buf_add(out, "\r\n ", 3);
+            strbuf_add(out, "\r\n ", 3);
             *col = 1;
         }
         /* as many whole characters as keep this line within EMAIL_FOLD_AT */
@@ -119,24 +119,24 @@ void email_words(email_buf *out, size_t *col, const char *s, size_t n)
                 break;
             take += len;
         }
-        email_buf_adds(out, WORD_OPEN);
+        strbuf_adds(out, WORD_OPEN);
         base64(out, p + i, take);
-        email_buf_adds(out, WORD_CLOSE);
+        strbuf_adds(out, WORD_CLOSE);
         *col += WORD_OVERHEAD + (take + 2) / 3 * 4;
         i += take;
         first = 0;
     } while (i < n);
 }
 
-void email_header_text(email_buf *out, const char *name, const char *value)
+void email_header_text(strbuf *out, const char *name, const char *value)
 {
     size_t n = strlen(value), col = strlen(name) + 2;
-    email_buf_addf(out, "%s: ", name);
+    strbuf_addf(out, "%s: ", name);
     if (n == 0 || (!email_needs_words(value, n) && col + n <= EMAIL_LINE_MAX))
-        email_buf_add(out, value, n);
+        strbuf_add(out, value, n);
     else
         email_words(out, &col, value, n);
-    email_buf_add(out, "\r\n", 2);
+    strbuf_add(out, "\r\n", 2);
 }
 
 /* atext (RFC 5322 3.2.3) that a job id can contain: letters, digits, - _ */
@@ -148,9 +148,9 @@ static int id_char_plain(char c)
 
 int email_message_id(char *out, size_t cap, const char *job_id, const char *domain)
 {
-    email_buf b;
-    email_buf_init(&b);
-    email_buf_add(&b, "<", 1);
+    strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_add(&b, "<", 1);
     size_t n = strlen(job_id);
     for (size_t i = 0; i < n; i++) {
         char c = job_id[i];
@@ -158,17 +158,17 @@ int email_message_id(char *out, size_t cap, const char *job_id, const char *doma
          * not after another dot */
         int dot_ok = c == '.' && i > 0 && i + 1 < n && job_id[i - 1] != '.';
         if (id_char_plain(c) || dot_ok)
-            email_buf_add(&b, &c, 1);
+            strbuf_add(&b, &c, 1);
         else
-            email_buf_addf(&b, "=%02X", (unsigned char)c);
+            strbuf_addf(&b, "=%02X", (unsigned char)c);
     }
-    email_buf_addf(&b, "@%s>", domain);
+    strbuf_addf(&b, "@%s>", domain);
     int rc = -1;
-    if (!b.oom && b.len < cap) {
-        memcpy(out, b.s, b.len + 1);
+    if (!b.failed && b.len < cap) {
+        memcpy(out, b.data, b.len + 1);
         rc = 0;
     }
-    email_buf_release(&b);
+    strbuf_release(&b);
     return rc;
 }
 

@@ -70,16 +70,16 @@ static int attr_char(unsigned char c)
  * (curl_mime_filename() would put raw UTF-8 in a quoted string). */
 static struct curl_slist *utf8_disposition(const char *filename)
 {
-    email_buf b;
-    email_buf_init(&b);
-    email_buf_adds(&b, "Content-Disposition: attachment; filename*=utf-8''");
+    strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_adds(&b, "Content-Disposition: attachment; filename*=utf-8''");
     for (const unsigned char *p = (const unsigned char *)filename; *p; p++) {
         if (attr_char(*p))
-            email_buf_add(&b, (const char *)p, 1);
+            strbuf_add(&b, (const char *)p, 1);
         else
-            email_buf_addf(&b, "%%%02X", *p);
+            strbuf_addf(&b, "%%%02X", *p);
     }
-    char *line = email_buf_detach(&b);
+    char *line = strbuf_detach(&b, NULL);
     struct curl_slist *list = line ? curl_slist_append(NULL, line) : NULL;
     free(line);
     return list;
@@ -145,14 +145,14 @@ static int add_bodies(curl_mime *mime, const email_message *m)
 
 /* ---- headers ---- */
 
-static int append_header(struct curl_slist **list, email_buf *b)
+static int append_header(struct curl_slist **list, strbuf *b)
 {
     /* the builders end each header with CRLF; libcurl adds its own */
-    if (!b->oom && b->len >= 2)
+    if (!b->failed && b->len >= 2)
         b->len -= 2;
-    if (!b->oom)
-        b->s[b->len] = '\0';
-    char *line = email_buf_detach(b);
+    if (!b->failed)
+        b->data[b->len] = '\0';
+    char *line = strbuf_detach(b, NULL);
     if (line == NULL)
         return -1;
     struct curl_slist *grown = curl_slist_append(*list, line);
@@ -166,13 +166,13 @@ static int append_header(struct curl_slist **list, email_buf *b)
 static int build_headers(const email_message *m, const char *message_id, time_t now,
                          int alternative_root, struct curl_slist **out)
 {
-    email_buf b;
+    strbuf b;
     char date[64];
     struct curl_slist *list = NULL;
-    email_buf_init(&b);
+    strbuf_init(&b, 0);
     if (email_date(date, sizeof date, now) < 0)
         goto fail;
-    email_buf_addf(&b, "Date: %s\r\n", date);
+    strbuf_addf(&b, "Date: %s\r\n", date);
     if (append_header(&list, &b) < 0)
         goto fail;
     email_address_header(&b, "From", &m->from, 1);
@@ -196,7 +196,7 @@ static int build_headers(const email_message *m, const char *message_id, time_t 
     email_header_text(&b, "Subject", m->subject);
     if (append_header(&list, &b) < 0)
         goto fail;
-    email_buf_addf(&b, "Message-ID: %s\r\n", message_id);
+    strbuf_addf(&b, "Message-ID: %s\r\n", message_id);
     if (append_header(&list, &b) < 0)
         goto fail;
     for (size_t i = 0; i < m->nheaders; i++) {
@@ -206,14 +206,14 @@ static int build_headers(const email_message *m, const char *message_id, time_t 
     }
     /* libcurl adds the boundary to a Content-Type it finds here */
     if (alternative_root) {
-        email_buf_adds(&b, "Content-Type: multipart/alternative\r\n");
+        strbuf_adds(&b, "Content-Type: multipart/alternative\r\n");
         if (append_header(&list, &b) < 0)
             goto fail;
     }
     *out = list;
     return 0;
 fail:
-    email_buf_release(&b);
+    strbuf_release(&b);
     curl_slist_free_all(list);
     return -1;
 }

@@ -1,24 +1,24 @@
-/* buf.c - the dashboard's byte buffer (see buf.h). */
-#include "buf.h"
+/* strbuf.c - a growable byte buffer (see strbuf.h). */
+#include "strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void web_buf_init(web_buf *b, size_t limit)
+void strbuf_init(strbuf *b, size_t limit)
 {
     memset(b, 0, sizeof *b);
     b->limit = limit;
 }
 
-void web_buf_release(web_buf *b)
+void strbuf_release(strbuf *b)
 {
     free(b->data);
     size_t limit = b->limit;
-    web_buf_init(b, limit);
+    strbuf_init(b, limit);
 }
 
-void web_buf_reset(web_buf *b)
+void strbuf_reset(strbuf *b)
 {
     b->len = 0;
     b->failed = 0;
@@ -27,7 +27,7 @@ void web_buf_reset(web_buf *b)
 }
 
 /* Room for `more` bytes and the NUL. */
-static int grow(web_buf *b, size_t more)
+static int grow(strbuf *b, size_t more)
 {
     if (b->failed)
         return -1;
@@ -51,7 +51,7 @@ static int grow(web_buf *b, size_t more)
     return 0;
 }
 
-int web_buf_add(web_buf *b, const void *data, size_t len)
+int strbuf_add(strbuf *b, const void *data, size_t len)
 {
     if (grow(b, len) < 0)
         return -1;
@@ -62,12 +62,12 @@ int web_buf_add(web_buf *b, const void *data, size_t len)
     return 0;
 }
 
-int web_buf_adds(web_buf *b, const char *s)
+int strbuf_adds(strbuf *b, const char *s)
 {
-    return web_buf_add(b, s, strlen(s));
+    return strbuf_add(b, s, strlen(s));
 }
 
-int web_buf_vaddf(web_buf *b, const char *fmt, va_list ap)
+int strbuf_vaddf(strbuf *b, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
@@ -82,21 +82,26 @@ int web_buf_vaddf(web_buf *b, const char *fmt, va_list ap)
     return 0;
 }
 
-int web_buf_addf(web_buf *b, const char *fmt, ...)
+int strbuf_addf(strbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = web_buf_vaddf(b, fmt, ap);
+    int rc = strbuf_vaddf(b, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-char *web_buf_detach(web_buf *b, size_t *len_out)
+char *strbuf_detach(strbuf *b, size_t *len_out)
 {
     char *data = b->data;
     size_t len = b->len;
-    if (data == NULL)
+    if (b->failed) {
+        free(data);
+        data = NULL;
+        len = 0;
+    } else if (data == NULL) {
         data = calloc(1, 1);
+    }
     if (len_out)
         *len_out = len;
     b->data = NULL;

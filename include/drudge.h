@@ -415,7 +415,11 @@ typedef struct drudge_ctx drudge_ctx;
 /* Report progress (0-100, -1 = unchanged) and a short message (may be NULL).
  * Throttled by the runtime; cheap to call often. */
 void drudge_ctx_progress(drudge_ctx *ctx, int percent, const char *message);
-/* 1 once the job was cancelled or the worker must stop the job. */
+/* 1 once the handler should stop this job now: it was cancelled (`drudge
+ * cancel`), its time limit passed, or the worker's drain is over (drain_timeout
+ * after a stop signal, or a second SIGINT) - the runtime then gives the job
+ * back whatever the handler returns. A first stop signal alone is not a
+ * cancel: the job in hand gets drain_timeout to finish. */
 int drudge_ctx_cancelled(drudge_ctx *ctx);
 /* Which attempt this is (1 on the first try). */
 int drudge_ctx_attempt(drudge_ctx *ctx);

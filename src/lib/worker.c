@@ -147,7 +147,13 @@ int64_t drudge_ctx_deadline_ms(const drudge_ctx *ctx) { return ctx->deadline_ms;
 
 int drudge_ctx_cancelled(drudge_ctx *ctx)
 {
-    if (drudge__stop_signals > 0 || drudge__mono_ms() > ctx->deadline_mono)
+    int64_t now = drudge__mono_ms();
+    if (now > ctx->deadline_mono)
+        return 1;
+    /* a drain lets the job finish until its deadline (or a second SIGINT) */
+    long long stop_at = atomic_load(&drudge__stop_at_mono);
+    if (drudge__sigint_count >= 2 ||
+        (stop_at && now >= stop_at + (int64_t)(ctx->w->cfg->drain_timeout * 1000)))
         return 1;
     if (!ctx->in_child && atomic_load(&ctx->w->cur_cancel))
         ctx->cancelled = 1;

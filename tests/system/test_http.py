@@ -345,6 +345,22 @@ def test_timeout_retries(r, workers, config_file, web):
     assert int(st["finished_at"]) - int(st["started_at"]) < 2500
 
 
+def test_cancel_aborts_a_request_in_flight(r, workers, config_file, web, cli):
+    procs = start(workers, config(config_file))
+    jid = push(r, url=web.url("/slow?ms=20000"), timeout_s=30)
+    wait_state(r, jid, "running", procs)   # marked after 50 ms in flight
+    t0 = time.monotonic()
+    p = cli("cancel", CLS, jid)
+    assert p.returncode == 0, p.stderr
+    st = wait_state(r, jid, "cancelled", procs, timeout=10)
+    # the transfer was aborted, not waited out (the server answers at 20 s)
+    assert time.monotonic() - t0 < 8
+    assert int(st["finished_at"]) - int(st["started_at"]) < 8000, st
+    # and the worker is free for the next job at once
+    nxt = push(r, url=web.url("/slow?ms=10"))
+    wait_state(r, nxt, "done", procs, timeout=10)
+
+
 def test_slow_response_within_the_timeout_is_done(r, workers, config_file, web):
     procs = start(workers, config(config_file))
     jid = push(r, url=web.url("/slow?ms=600"))

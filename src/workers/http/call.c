@@ -184,6 +184,11 @@ static int politeness(call *c, drudge_outcome *stop)
     }
 }
 
+static int call_cancelled(void *ctx)
+{
+    return drudge_ctx_cancelled(ctx);
+}
+
 static drudge_outcome transport_outcome(call *c, http_transport t)
 {
     switch (t) {
@@ -193,6 +198,9 @@ static drudge_outcome transport_outcome(call *c, http_transport t)
                                 (long long)(mono_ms() - c->started), c->err);
     case HTTP_T_FAIL:
     case HTTP_T_REFUSED: return drudge_ctx_error(c->ctx, DRUDGE_FAIL, "%s", c->err);
+    case HTTP_T_STOPPED: /* cancelled (the runtime records that) or out of time */
+        return drudge_ctx_error(c->ctx, DRUDGE_RETRY, "stopped after %lld ms: %s",
+                                (long long)(mono_ms() - c->started), c->err);
     case HTTP_T_RETRY:
     case HTTP_T_OK: break;
     }
@@ -285,6 +293,8 @@ static drudge_outcome run(call *c)
             .timeout_ms = left,
             .max_body = cfg->http_max_response_bytes,
             .allow_private = cfg->http_allow_private_networks,
+            .stop = call_cancelled,
+            .stop_arg = c->ctx,
         };
         http_transport t = http_session_perform(c->w->session, &hop, &c->resp, c->err,
                                                 sizeof c->err);

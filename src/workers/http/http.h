@@ -221,6 +221,7 @@ typedef enum {
     HTTP_T_RETRY,      /* reset, TLS hiccup, ...: retry with backoff */
     HTTP_T_FAIL,       /* permanent (certificate, ...) */
     HTTP_T_REFUSED,    /* the socket callback refused the address */
+    HTTP_T_STOPPED,    /* hop->stop asked to end it (a cancel) */
 } http_transport;
 
 /* One hop: everything borrowed for the call. */
@@ -234,6 +235,8 @@ typedef struct http_hop {
     int64_t timeout_ms;
     size_t max_body;
     int allow_private;
+    int (*stop)(void *arg);     /* polled during the transfer; 1 aborts it */
+    void *stop_arg;
 } http_hop;
 
 /* Perform one hop without following redirects; the response goes into

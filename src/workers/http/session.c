@@ -29,6 +29,7 @@ typedef struct transfer {
     http_response *resp;
     int out_of_memory;
     char refused[HTTP_ERR_MAX]; /* set by the socket callback */
+    int stopped;                /* hop->stop ended it */
 } transfer;
 
 http_session *http_session_new(void)
@@ -256,6 +257,20 @@ static void set_method(CURL *c, const http_hop *hop)
     }
 }
 
+/* libcurl's progress callback, several times a second while a transfer
+ * runs (also while it waits): non-zero aborts it. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    transfer *t = userp;
+    if (t->hop->stop != NULL && t->hop->stop(t->hop->stop_arg)) {
+        t->stopped = 1;
+        return 1;
+    }
+    return 0;
+}
+
 http_transport http_session_perform(http_session *s, const http_hop *hop, http_response *resp,
                                     char *err, size_t errcap)
 {
@@ -297,12 +312,20 @@ http_transport http_session_perform(http_session *s, const http_hop *hop, http_r
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (!hop->req->has_user_agent)
         curl_easy_setopt(c, CURLOPT_USERAGENT, "drudge-http/" DRUDGE_VERSION);
+    if (hop->stop != NULL) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
     set_method(c, hop);
 
     CURLcode code = curl_easy_perform(c);
     if (t.refused[0] != '\0') {
         snprintf(err, errcap, "%s", t.refused);
         result = HTTP_T_REFUSED;
+    } else if (t.stopped) {
+        snprintf(err, errcap, "%s %s: stopped", http_method_name(hop->method), hop->url->display);
+        result = HTTP_T_STOPPED;
     } else if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && resp->truncated)) {
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

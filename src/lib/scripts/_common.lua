@@ -7,12 +7,22 @@ end
 
 -- Status changes are PUBLISHed as the whole hash in JSON, but only when
 -- somebody listens: encoding costs more than the rest of a cycle.
+local function publish_now(status_key)
+  local h = redis.call('HGETALL', status_key)
+  local o = {}
+  for i = 1, #h, 2 do o[h[i]] = h[i + 1] end
+  redis.call('PUBLISH', status_key, cjson.encode(o))
+end
+
 local function publish(status_key)
-  local n = redis.call('PUBSUB', 'NUMSUB', status_key)[2]
-  if n > 0 then
-    local h = redis.call('HGETALL', status_key)
-    local o = {}
-    for i = 1, #h, 2 do o[h[i]] = h[i + 1] end
-    redis.call('PUBLISH', status_key, cjson.encode(o))
+  if redis.call('PUBSUB', 'NUMSUB', status_key)[2] > 0 then publish_now(status_key) end
+end
+
+-- The same for many statuses at once: one listener check for all of them.
+local function publish_many(status_keys)
+  if #status_keys == 0 then return end
+  local subs = redis.call('PUBSUB', 'NUMSUB', unpack(status_keys))
+  for i = 2, #subs, 2 do
+    if subs[i] > 0 then publish_now(subs[i - 1]) end
   end
 end

@@ -32,6 +32,7 @@ local status_ttl = tonumber(ARGV[4])
 local failed_max = tonumber(ARGV[5])
 local n = tonumber(ARGV[10])
 local states = {}
+local changed = {} -- status keys written, PUBLISHed at the end if anybody listens
 local trimmed = 0
 local processed, failed, retried, run_total = 0, 0, 0, 0
 -- job durations for the metrics histogram: <Class>:stats le_<ms> counts the
@@ -70,27 +71,37 @@ for i = 0, n - 1 do
   if redis.call('LREM', KEYS[2], 1, payload) == 0 then
     state = 'gone'
   else
-    local h = redis.call('HMGET', status, 'state', 'cancel')
+    local h = redis.call('HMGET', status, 'state', 'cancel', 'attempts', 'next_retry_at', 'due_at')
     local marked = h[1] == 'running'
-    if outcome ~= 'requeue' and outcome ~= 'unavailable' and outcome ~= 'defer' then
+    local counted = outcome ~= 'requeue' and outcome ~= 'unavailable' and outcome ~= 'defer'
+    if counted then
       run_total = run_total + run_ms
       observe(run_ms)
-      if not marked then
-        redis.call('HINCRBY', status, 'attempts', 1)
-        redis.call('HSET', status, 'started_at', now - run_ms, 'worker', worker)
-      end
     end
     if h[2] and outcome ~= 'done' and outcome ~= 'requeue' and outcome ~= 'defer' then
       outcome = 'cancelled'
     end
+    if counted and not marked and outcome ~= 'done' then
+      redis.call('HINCRBY', status, 'attempts', 1)
+      redis.call('HSET', status, 'started_at', now - run_ms, 'worker', worker)
+    end
     if outcome == 'done' then
-      if text ~= '' then
-        redis.call('HSET', status, 'state', 'done', 'progress', 100, 'finished_at', now,
-          'result', text)
-      else
-        redis.call('HSET', status, 'state', 'done', 'progress', 100, 'finished_at', now)
+      -- the common case in one write: the outcome, and the attempt and
+      -- start of a job that finished before anything marked it running
+      local f = {'state', 'done', 'progress', '100', 'finished_at', now}
+      if not marked then
+        local n = #f
+        f[n + 1], f[n + 2] = 'attempts', tonumber(h[3] or '0') + 1
+        f[n + 3], f[n + 4] = 'started_at', now - run_ms
+        f[n + 5], f[n + 6] = 'worker', worker
       end
-      redis.call('HDEL', status, 'next_retry_at', 'cancel', 'due_at')
+      if text ~= '' then
+        f[#f + 1], f[#f + 2] = 'result', text
+      end
+      redis.call('HSET', status, unpack(f))
+      if h[2] or h[4] or h[5] then
+        redis.call('HDEL', status, 'next_retry_at', 'cancel', 'due_at')
+      end
       redis.call('EXPIRE', status, status_ttl)
       processed = processed + 1
       state = 'done'
@@ -156,10 +167,12 @@ for i = 0, n - 1 do
       end
       state = 'queued'
     end
-    publish(status)
+    changed[#changed + 1] = status
   end
   states[#states + 1] = state
 end
+-- one listener check for the whole batch rather than one per job
+publish_many(changed)
 
 if processed > 0 then
   redis.call('HINCRBY', KEYS[3], 'processed', processed)

@@ -23,8 +23,5 @@ if #payloads == 0 then return 0 end
 redis.call('RPUSH', KEYS[1], unpack(payloads))
 redis.call('SADD', KEYS[2], ARGV[1])
 -- one listener check for the whole batch rather than one per job
-local subs = redis.call('PUBSUB', 'NUMSUB', unpack(statuses))
-for i = 2, #subs, 2 do
-  if subs[i] > 0 then publish(subs[i - 1]) end
-end
+publish_many(statuses)
 return #payloads

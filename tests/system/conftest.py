@@ -188,8 +188,82 @@ def status(r, cls, job_id):
     return r.hgetall(f"{cls}:status:{job_id}")
 
 
-def all_done(r, cls, ids):
+def status_fields(r, cls, ids, *fields):
+    """Fields of many jobs' status hashes in one round trip, one row per id:
+    the value of the field when one is named, the list of values (HMGET)
+    when several are."""
     pipe = r.pipeline(transaction=False)
     for i in ids:
-        pipe.hget(f"{cls}:status:{i}", "state")
-    return all(s == "done" for s in pipe.execute())
+        if len(fields) == 1:
+            pipe.hget(f"{cls}:status:{i}", fields[0])
+        else:
+            pipe.hmget(f"{cls}:status:{i}", *fields)
+    return pipe.execute()
+
+
+def all_done(r, cls, ids):
+    """Whether every one of the jobs is in state done."""
+    return all(s == "done" for s in status_fields(r, cls, ids, "state"))
+
+
+def push_many(r, cls, payloads):
+    """RPUSH every payload onto the class's queue, in order, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    for p in payloads:
+        pipe.rpush(cls, p)
+    pipe.execute()
+
+
+# ---- waiting on workers, with their logs in the failure ----
+
+def worker_logs(procs, tail=6000):
+    """The last `tail` characters of each worker's log (see Workers.start),
+    headed by its path, pid and exit code: what a failed assertion shows."""
+    out = []
+    for p in procs:
+        try:
+            with open(p.logpath, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        out.append(f"--- {p.logpath} (pid={p.pid} rc={p.poll()})\n{text[-tail:]}")
+    return "\n".join(out)
+
+
+def wait_until(pred, timeout, what, procs=(), extra=lambda: "", interval=0.02, tail=6000):
+    """wait_for(pred); on timeout the error also carries extra() and the
+    logs of procs."""
+    try:
+        return wait_for(pred, timeout, interval=interval, what=what)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; {extra()}\n{worker_logs(procs, tail)}") from None
+
+
+def wait_state(r, job_id, states, procs=(), timeout=60, *, cls, tail=6000):
+    """Wait until the job's status state is `states` (a str) or one of them
+    (a tuple); returns the status hash. Modules bind cls (and their timeout
+    and log tail) with functools.partial."""
+    if isinstance(states, str):
+        states = (states,)
+    wait_until(lambda: status(r, cls, job_id).get("state") in states, timeout,
+               f"{cls}:status:{job_id} state in {states}", procs,
+               lambda: f"status={status(r, cls, job_id)}", tail=tail)
+    return status(r, cls, job_id)
+
+
+def wait_registered(r, procs, timeout=60, tail=6000):
+    """Wait until every process in procs has written its first heartbeat (it
+    is connected and about to take jobs); returns their worker ids, in the
+    order of procs."""
+    def ids():
+        registered = r.zrange("drudge:workers", 0, -1)
+        found = [next((w for w in registered if f":{p.pid}:" in w), None) for p in procs]
+        return (found,) if all(found) else None
+    return wait_until(ids, timeout, "workers to register", procs, tail=tail)[0]
+
+
+def assert_alive(procs, tail=6000):
+    """Assert that none of procs has exited; the error shows the dead ones' logs."""
+    dead = [p for p in procs if p.poll() is not None]
+    assert not dead, (f"workers exited: {[(p.pid, p.returncode) for p in dead]}\n"
+                      f"{worker_logs(dead, tail)}")

@@ -8,28 +8,18 @@ Each fire is a job of the entry's class with the id "<name>-<YYYYmmddHHMM>"
 minute) and `fires` (docs/protocol.md). Times are read from the Redis
 server's clock, the one the workers use.
 """
+import functools
 import time
 
 import pytest
 
-from conftest import status, wait_for
+import conftest
+from conftest import status, wait_for, wait_until, worker_logs
 
 CLS = "NoopJob"
 
 
 # ---- helpers ----
-
-def logs(procs):
-    out = []
-    for p in procs:
-        try:
-            with open(p.logpath, errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        out.append(f"--- {p.logpath} (pid={p.pid} rc={p.poll()})\n{text[-6000:]}")
-    return "\n".join(out)
-
 
 def redis_s(r):
     s, us = r.time()
@@ -45,14 +35,7 @@ def fired_ids(r, name="tick"):
     return sorted(k[len(prefix):] for k in r.scan_iter(f"{prefix}{name}-*"))
 
 
-def wait_registered(r, procs, timeout=30):
-    def registered():
-        ids = r.zrange("drudge:workers", 0, -1)
-        return all(any(f":{p.pid}:" in w for w in ids) for p in procs)
-    try:
-        wait_for(registered, timeout, what="workers to register")
-    except AssertionError as e:
-        raise AssertionError(f"{e}\n{logs(procs)}") from None
+wait_registered = functools.partial(conftest.wait_registered, timeout=30)
 
 
 def away_from_minute_boundary(r, margin):
@@ -99,12 +82,9 @@ def test_every_minute_entry_fires_exactly_once_per_minute_with_three_workers(
 
     def fired_and_done():
         return all(status(r, CLS, minute_id("tick", b)).get("state") == "done" for b in wanted)
-    try:
-        wait_for(fired_and_done, max(deadline - time.monotonic(), 1), interval=0.25,
-                 what=f"fires at {[minute_id('tick', b) for b in wanted]}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; fired={fired_ids(r)} cron={r.hgetall('drudge:cron:tick')}"
-                             f"\n{logs(procs)}") from None
+    wait_until(fired_and_done, max(deadline - time.monotonic(), 1),
+               f"fires at {[minute_id('tick', b) for b in wanted]}", procs,
+               lambda: f"fired={fired_ids(r)} cron={r.hgetall('drudge:cron:tick')}", interval=0.25)
     time.sleep(1.5)  # a second fire of the same minute would show now
     t_end = redis_s(r)
     workers.stop_all()
@@ -127,7 +107,7 @@ def test_every_minute_entry_fires_exactly_once_per_minute_with_three_workers(
         assert st["state"] == "done" and st["attempts"] == "1", (job_id, st)
     assert int(r.hget(f"{CLS}:stats", "processed")) == len(ids)
     assert r.llen(CLS) == 0
-    assert count_in_logs(procs, "cron_fired") == len(ids), logs(procs)
+    assert count_in_logs(procs, "cron_fired") == len(ids), worker_logs(procs)
 
 
 # ---- invalid expressions ----
@@ -146,7 +126,8 @@ def test_invalid_cron_expression_makes_the_worker_exit_2_naming_file_line_and_ke
     try:
         rc = p.wait(15)
     except Exception:
-        raise AssertionError(f"worker did not exit on a bad cron expression\n{logs([p])}") from None
+        raise AssertionError(
+            f"worker did not exit on a bad cron expression\n{worker_logs([p])}") from None
     with open(p.logpath, errors="replace") as f:
         out = f.read()
     assert rc == 2, out
@@ -179,10 +160,8 @@ def test_catch_up_fires_once_at_start_up_after_all_workers_were_down(
     start_minute = int(redis_s(r)) // 60 * 60
     procs = workers.start("drudge-noop", config=cfg)
     wait_registered(r, procs)
-    try:
-        wait_for(lambda: fired_ids(r), 5, what="a catch-up fire")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; cron={r.hgetall('drudge:cron:tick')}\n{logs(procs)}") from None
+    wait_until(lambda: fired_ids(r), 5, "a catch-up fire", procs,
+               lambda: f"cron={r.hgetall('drudge:cron:tick')}")
     time.sleep(2)  # a second fire would show now (the next due time is far)
     ids = fired_ids(r)
     assert len(ids) == 1, ids
@@ -203,7 +182,7 @@ def test_without_catch_up_missed_times_are_skipped(r, workers, config_file, cron
     wait_registered(r, procs)
     time.sleep(5)
     assert fired_ids(r) == [], \
-        f"fired at start-up with catch_up: false: {fired_ids(r)}\n{logs(procs)}"
+        f"fired at start-up with catch_up: false: {fired_ids(r)}\n{worker_logs(procs)}"
     cron_state = r.hgetall("drudge:cron:tick")
     assert cron_state["fires"] == "5" and int(cron_state["last_fire"]) == last_fire, cron_state
     assert r.llen(CLS) == 0 and r.hget(f"{CLS}:stats", "processed") is None

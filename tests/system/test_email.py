@@ -6,6 +6,7 @@ pushes EmailJob payloads with RPUSH as any producer would, and checks what
 the SMTP server received with Python's email package: headers, MIME parts,
 encodings, attachment bytes - and the job's status hash in Redis.
 """
+import functools
 import json
 import os
 import re
@@ -14,12 +15,14 @@ import time
 
 import pytest
 
-from conftest import binary, status, wait_for
+import conftest
+from conftest import binary, push_many, status, wait_for, wait_until, worker_logs
 from smtp_server import SmtpServer
 
 CLS = "EmailJob"
 TIMEOUT = 30
 FROM = "Drudge Test <noreply@example.com>"
+LOG_TAIL = 5000  # characters of each worker log in a failure message
 
 
 # ---- fixtures and helpers ----
@@ -55,16 +58,9 @@ def email_config(smtp, attach_dir, extra_email="", extra="", url=None, max_attem
     )
 
 
-def logs(procs):
-    out = []
-    for p in procs:
-        try:
-            with open(p.logpath, errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        out.append(f"--- {p.logpath} (pid={p.pid} rc={p.poll()})\n{text[-5000:]}")
-    return "\n".join(out)
+logs = functools.partial(worker_logs, tail=LOG_TAIL)
+wait_state = functools.partial(conftest.wait_state, cls=CLS, timeout=TIMEOUT, tail=LOG_TAIL)
+assert_alive = functools.partial(conftest.assert_alive, tail=LOG_TAIL)
 
 
 def start(workers, config_file, smtp, attach_dir, env=None, n=1, **kw):
@@ -85,17 +81,6 @@ def basic(**extra):
     return job
 
 
-def wait_state(r, job_id, states, procs=(), timeout=TIMEOUT):
-    if isinstance(states, str):
-        states = (states,)
-    try:
-        wait_for(lambda: status(r, CLS, job_id).get("state") in states, timeout,
-                 what=f"{CLS}:status:{job_id} state in {states}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; status={status(r, CLS, job_id)}\n{logs(procs)}") from None
-    return status(r, CLS, job_id)
-
-
 def send(r, smtp, procs, job_id, **fields):
     """Push one job, wait until done, return (status, parsed message)."""
     push(r, job_id, **fields)
@@ -105,11 +90,6 @@ def send(r, smtp, procs, job_id, **fields):
     found = smtp.find(result["message_id"])
     assert len(found) == 1, f"{len(found)} messages with {result['message_id']}"
     return st, found[0]
-
-
-def assert_alive(procs):
-    dead = [p for p in procs if p.poll() is not None]
-    assert not dead, f"workers exited: {[(p.pid, p.returncode) for p in dead]}\n{logs(dead)}"
 
 
 def raw_lines(msg):
@@ -364,11 +344,8 @@ def test_server_down_pauses_the_class_and_everything_is_delivered_once_when_it_i
     send(r, smtp, procs, "up-1", **basic())
     smtp.stop()
     ids = [push(r, f"down-{i}", **basic(subject=f"n{i}")) for i in range(30)]
-    try:
-        wait_for(lambda: (r.get(f"{CLS}:paused") or "").startswith("circuit breaker:"), TIMEOUT,
-                 what="the circuit breaker to pause EmailJob")
-    except AssertionError as e:
-        raise AssertionError(f"{e}\n{logs(procs)}") from None
+    wait_until(lambda: (r.get(f"{CLS}:paused") or "").startswith("circuit breaker:"), TIMEOUT,
+               "the circuit breaker to pause EmailJob", procs, tail=LOG_TAIL)
     assert "cannot connect" in r.get(f"{CLS}:paused")
     time.sleep(0.5)
     # nothing was charged an attempt or failed; the jobs wait in the queue
@@ -378,12 +355,10 @@ def test_server_down_pauses_the_class_and_everything_is_delivered_once_when_it_i
         assert st.get("attempts", "0") == "0", st
     assert r.llen(f"{CLS}:failed") == 0
     smtp.start()
-    try:
-        wait_for(lambda: smtp.message_count() == 31 and
-                 all(status(r, CLS, i).get("state") == "done" for i in ids), 60,
-                 what="all queued mail delivered after the server came back")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; sent={smtp.message_count()}\n{logs(procs)}") from None
+    wait_until(lambda: smtp.message_count() == 31 and
+               all(status(r, CLS, i).get("state") == "done" for i in ids), 60,
+               "all queued mail delivered after the server came back", procs,
+               lambda: f"sent={smtp.message_count()}", tail=LOG_TAIL)
     time.sleep(0.5)
     mids = [m.parse()["Message-ID"] for m in smtp.messages]
     assert len(mids) == len(set(mids)) == 31, "a message was delivered twice"
@@ -394,15 +369,11 @@ def test_server_down_pauses_the_class_and_everything_is_delivered_once_when_it_i
 def test_1000_emails_go_over_one_connection(r, workers, config_file, smtp, attach_dir):
     smtp.keep = False  # count only
     procs = start(workers, config_file, smtp, attach_dir)
-    pipe = r.pipeline(transaction=False)
-    for i in range(1000):
-        pipe.rpush(CLS, json.dumps(dict(basic(subject=f"bulk {i}"), id=f"bulk-{i}")))
-    pipe.execute()
-    try:
-        wait_for(lambda: int(r.hget(f"{CLS}:stats", "processed") or 0) == 1000, 120,
-                 what="1000 emails sent")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; stats={r.hgetall(f'{CLS}:stats')}\n{logs(procs)}") from None
+    push_many(r, CLS, [json.dumps(dict(basic(subject=f"bulk {i}"), id=f"bulk-{i}"))
+                       for i in range(1000)])
+    wait_until(lambda: int(r.hget(f"{CLS}:stats", "processed") or 0) == 1000, 120,
+               "1000 emails sent", procs, lambda: f"stats={r.hgetall(f'{CLS}:stats')}",
+               tail=LOG_TAIL)
     assert smtp.message_count() == 1000
     assert smtp.connections == 1
 

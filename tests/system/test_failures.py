@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from conftest import all_done, binary, sha256_id, status, wait_for
+from conftest import (all_done, assert_alive, binary, push_many, sha256_id, status, status_fields,
+                      wait_for, wait_registered, wait_until, worker_logs)
 
 CLS = "NoopJob"
 TIMEOUT = 60
@@ -23,36 +24,9 @@ TIMEOUT = 60
 
 # ---- helpers ----
 
-def logs(procs):
-    out = []
-    for p in procs:
-        try:
-            with open(p.logpath, errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        out.append(f"--- {p.logpath} (pid={p.pid} rc={p.poll()})\n{text[-6000:]}")
-    return "\n".join(out)
-
-
 def redis_ms(r):
     s, us = r.time()
     return s * 1000 + us // 1000
-
-
-def wait_until(pred, timeout, what, procs=(), extra=lambda: ""):
-    try:
-        return wait_for(pred, timeout, what=what)
-    except AssertionError as e:
-        raise AssertionError(f"{e}; {extra()}\n{logs(procs)}") from None
-
-
-def wait_registered(r, procs, timeout=TIMEOUT):
-    """Wait until every process has written its first heartbeat."""
-    def registered():
-        ids = r.zrange("drudge:workers", 0, -1)
-        return all(any(f":{p.pid}:" in w for w in ids) for p in procs)
-    wait_until(registered, timeout, "workers to register", procs)
 
 
 def stat(r, field):
@@ -69,11 +43,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def assert_alive(procs):
-    dead = [p for p in procs if p.poll() is not None]
-    assert not dead, f"workers exited: {[(p.pid, p.returncode) for p in dead]}\n{logs(dead)}"
 
 
 # ---- retry with backoff ----
@@ -106,7 +75,7 @@ classes:
                 break
     sub.close()
     assert events and events[-1].get("state") == "failed", \
-        f"no 'failed' status published; saw {events}\n{logs(procs)}"
+        f"no 'failed' status published; saw {events}\n{worker_logs(procs)}"
 
     # The end of each attempt: retrying, retrying, failed (a 'running' mark
     # may come before each; a short job may also skip it).
@@ -158,10 +127,7 @@ def test_four_housekeeping_workers_promote_5000_delayed_jobs_each_exactly_once(r
     time.sleep(1.5)  # a job promoted twice would now show up in the counters
     assert stat(r, "processed") == n
     assert r.zcard(f"{CLS}:delayed") == 0 and r.llen(CLS) == 0
-    pipe = r.pipeline(transaction=False)
-    for i in ids:
-        pipe.hmget(f"{CLS}:status:{i}", "state", "attempts")
-    rows = pipe.execute()
+    rows = status_fields(r, CLS, ids, "state", "attempts")
     bad = [(ids[k], row) for k, row in enumerate(rows) if row != ["done", "1"]]
     assert not bad, f"{len(bad)} jobs not done exactly once, e.g. {bad[:5]}"
     held = {k: r.llen(k) for k in r.scan_iter(f"{CLS}:processing:*")}
@@ -251,10 +217,7 @@ classes:
 def test_pause_stops_all_fetching_within_a_second_and_resume_loses_nothing(r, workers):
     n_before, n_after = 300, 30
     ids = [f"p-{i}" for i in range(n_before)]
-    pipe = r.pipeline(transaction=False)
-    for i in ids:
-        pipe.rpush(CLS, json.dumps({"id": i, "sleep_ms": 50}))
-    pipe.execute()
+    push_many(r, CLS, [json.dumps({"id": i, "sleep_ms": 50}) for i in ids])
     procs = workers.start("drudge-noop", n=3)
     wait_until(lambda: stat(r, "processed") >= 15, TIMEOUT, "some jobs processed", procs)
 
@@ -271,10 +234,7 @@ def test_pause_stops_all_fetching_within_a_second_and_resume_loses_nothing(r, wo
     assert p2 == p1, f"{p2 - p1} jobs processed in the 2 s window while paused"
     assert p1 < n_before, "every job ran before the pause took effect: test too slow to tell"
 
-    pipe = r.pipeline(transaction=False)
-    for i in ids + later:
-        pipe.hmget(f"{CLS}:status:{i}", "state", "started_at")
-    rows = pipe.execute()
+    rows = status_fields(r, CLS, ids + later, "state", "started_at")
     late = [(i, row) for i, row in zip(ids + later, rows)
             if row[1] is not None and int(row[1]) > paused_at + 1000]
     assert not late, f"jobs started more than 1 s after the pause: {late[:5]}"
@@ -288,10 +248,7 @@ def test_pause_stops_all_fetching_within_a_second_and_resume_loses_nothing(r, wo
     wait_until(lambda: all_done(r, CLS, ids + later), TIMEOUT, "all jobs done after resume",
                procs, lambda: f"stats={r.hgetall(f'{CLS}:stats')} queue={r.llen(CLS)}")
     assert stat(r, "processed") == n_before + n_after
-    pipe = r.pipeline(transaction=False)
-    for i in ids + later:
-        pipe.hget(f"{CLS}:status:{i}", "attempts")
-    assert set(pipe.execute()) == {"1"}
+    assert set(status_fields(r, CLS, ids + later, "attempts")) == {"1"}
     assert_alive(procs)
 
 
@@ -354,10 +311,7 @@ classes:
   {CLS}: {{rate: {rate}/s}}
 """)
     ids = [f"r-{i}" for i in range(n)]
-    pipe = r.pipeline(transaction=False)
-    for i in ids:
-        pipe.rpush(CLS, json.dumps({"id": i}))
-    pipe.execute()
+    push_many(r, CLS, [json.dumps({"id": i}) for i in ids])
     procs = workers.start("drudge-noop", config=cfg, n=4)
     cpu0 = {p.pid: cpu_seconds(p.pid) for p in procs}
     wall0 = time.monotonic()
@@ -366,10 +320,7 @@ classes:
     wall = time.monotonic() - wall0
     cpu = sum(cpu_seconds(p.pid) - cpu0[p.pid] for p in procs)
 
-    pipe = r.pipeline(transaction=False)
-    for i in ids:
-        pipe.hget(f"{CLS}:status:{i}", "started_at")
-    starts = sorted(int(s) for s in pipe.execute())
+    starts = sorted(int(s) for s in status_fields(r, CLS, ids, "started_at"))
     first = starts[0]
     windows = {}
     for s in starts:

@@ -4,6 +4,7 @@ A producer only RPUSHes JSON onto a list named after the class; a drudge
 worker takes the job, and the status hash <Class>:status:<id> (id = the
 payload's "id" or the SHA-256 of its bytes) tells the producer what happened.
 """
+import functools
 import json
 import shutil
 import subprocess
@@ -12,32 +13,16 @@ import time
 
 import pytest
 
-from conftest import sha256_id, status, wait_for
+import conftest
+from conftest import sha256_id, wait_for, worker_logs
 
 CLS = "NoopJob"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 TIMEOUT = 30
+LOG_TAIL = 4000  # characters of each worker log in a failure message
 
-
-def logs(procs):
-    out = []
-    for p in procs:
-        try:
-            with open(p.logpath, errors="replace") as f:
-                out.append(f"--- {p.logpath} (rc={p.poll()})\n{f.read()[-4000:]}")
-        except OSError:
-            pass
-    return "\n".join(out)
-
-
-def wait_state(r, job_id, state, procs=(), timeout=TIMEOUT):
-    def check():
-        return status(r, CLS, job_id).get("state") == state
-    try:
-        wait_for(check, timeout, what=f"{CLS}:status:{job_id} state={state}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; status={status(r, CLS, job_id)}\n{logs(procs)}") from None
-    return status(r, CLS, job_id)
+logs = functools.partial(worker_logs, tail=LOG_TAIL)
+wait_state = functools.partial(conftest.wait_state, cls=CLS, timeout=TIMEOUT, tail=LOG_TAIL)
 
 
 def test_redis_cli_rpush_runs_the_job_and_writes_the_status_hash(redis_server, r, workers):
@@ -115,6 +100,29 @@ def test_status_changes_are_published_as_json_on_the_status_channel(r, workers):
     done = [m for m in msgs if m.get("state") == "done"][0]
     assert done["attempts"] == "1"
     assert done["worker"] and done["finished_at"]
+
+
+def test_fast_jobs_acked_in_a_batch_publish_done_to_their_watchers(r, workers):
+    # no-op jobs end long before any running mark: the ack writes attempt,
+    # start, worker and outcome at once, and publishes only watched statuses
+    payloads = ['{"fast":%d}' % i for i in range(200)]
+    watched = [sha256_id(payloads[i]) for i in (0, 77, 199)]
+    collectors = [collect_messages(r, f"{CLS}:status:{j}", lambda ms: any(
+        m.get("state") == "done" for m in ms)) for j in watched]
+    r.rpush(CLS, *payloads)
+    procs = workers.start("drudge-noop")
+    for t, msgs in collectors:
+        t.join(TIMEOUT + 5)
+        done = [m for m in msgs if m.get("state") == "done"]
+        assert len(done) == 1, (msgs, logs(procs))
+        st = done[0]
+        assert st["attempts"] == "1" and st["progress"] == "100" and st["worker"]
+        assert int(st["started_at"]) <= int(st["finished_at"])
+    wait_for(lambda: r.hget(f"{CLS}:stats", "processed") == "200", TIMEOUT, what="200 done")
+    for p in payloads:
+        st = r.hgetall(f"{CLS}:status:{sha256_id(p)}")
+        assert st["state"] == "done" and st["attempts"] == "1", st
+        assert 0 < r.ttl(f"{CLS}:status:{sha256_id(p)}") <= 86400
 
 
 @pytest.mark.parametrize("isolation", ["inprocess", "fork"])

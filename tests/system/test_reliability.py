@@ -4,6 +4,7 @@ without cause, bad jobs never take a worker down, and workers stop cleanly.
 Every test starts real drudge-noop processes against its own redis-server;
 the fixtures stop whatever a test started.
 """
+import functools
 import json
 import signal
 import time
@@ -11,7 +12,9 @@ import time
 import pytest
 import redis as redis_py
 
-from conftest import sha256_id, status, wait_for
+import conftest
+from conftest import (all_done, assert_alive, push_many, sha256_id, status, status_fields,
+                      wait_for, wait_registered, wait_until, worker_logs)
 
 # Under AddressSanitizer (make test SANITIZE=1) a SIGSEGV would be caught and
 # turned into exit 1; the crash tests need the real signal.
@@ -23,45 +26,11 @@ TIMEOUT = 60
 
 # ---- helpers ----
 
-def logs(procs):
-    out = []
-    for p in procs:
-        try:
-            with open(p.logpath, errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        out.append(f"--- {p.logpath} (pid={p.pid} rc={p.poll()})\n{text[-6000:]}")
-    return "\n".join(out)
-
-
-def wait_state(r, job_id, states, procs=(), timeout=TIMEOUT):
-    if isinstance(states, str):
-        states = (states,)
-    try:
-        wait_for(lambda: status(r, CLS, job_id).get("state") in states, timeout,
-                 what=f"{CLS}:status:{job_id} state in {states}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; status={status(r, CLS, job_id)}\n{logs(procs)}") from None
-    return status(r, CLS, job_id)
+wait_state = functools.partial(conftest.wait_state, cls=CLS, timeout=TIMEOUT)
 
 
 def worker_ids(r):
     return r.zrange("drudge:workers", 0, -1)
-
-
-def wait_registered(r, proc, timeout=TIMEOUT):
-    """Wait until proc has written its first heartbeat (it is connected and
-    about to take jobs); returns its worker id."""
-    def find():
-        for wid in worker_ids(r):
-            if f":{proc.pid}:" in wid:
-                return wid
-        return None
-    try:
-        return wait_for(find, timeout, what=f"worker pid {proc.pid} to register")
-    except AssertionError as e:
-        raise AssertionError(f"{e}\n{logs([proc])}") from None
 
 
 def processing_lists(r):
@@ -79,12 +48,7 @@ def wait_exit(proc, timeout=TIMEOUT):
         return proc.wait(timeout)
     except Exception:
         raise AssertionError(f"worker pid {proc.pid} did not exit within {timeout}s\n"
-                             f"{logs([proc])}") from None
-
-
-def assert_alive(procs):
-    dead = [p for p in procs if p.poll() is not None]
-    assert not dead, f"workers exited: {[(p.pid, p.returncode) for p in dead]}\n{logs(dead)}"
+                             f"{worker_logs([proc])}") from None
 
 
 # ---- volume ----
@@ -93,24 +57,15 @@ def test_ten_thousand_jobs_on_four_workers_each_run_exactly_once(r, workers):
     n = 10_000
     payloads = [json.dumps({"n": i}) for i in range(n)]
     ids = [sha256_id(p) for p in payloads]
-    pipe = r.pipeline(transaction=False)
-    for p in payloads:
-        pipe.rpush(CLS, p)
-    pipe.execute()
+    push_many(r, CLS, payloads)
     procs = workers.start("drudge-noop", n=4)
 
     def finished():
         return r.hget(f"{CLS}:stats", "processed") == str(n) and r.llen(CLS) == 0
-    try:
-        wait_for(finished, 600, interval=0.5, what="10,000 jobs processed")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; stats={r.hgetall(f'{CLS}:stats')} "
-                             f"queue={r.llen(CLS)}\n{logs(procs)}") from None
+    wait_until(finished, 600, "10,000 jobs processed", procs,
+               lambda: f"stats={r.hgetall(f'{CLS}:stats')} queue={r.llen(CLS)}", interval=0.5)
 
-    pipe = r.pipeline(transaction=False)
-    for i in ids:
-        pipe.hmget(f"{CLS}:status:{i}", "state", "attempts")
-    rows = pipe.execute()
+    rows = status_fields(r, CLS, ids, "state", "attempts")
     bad = [(ids[k], row) for k, row in enumerate(rows) if row != ["done", "1"]]
     assert not bad, f"{len(bad)} jobs not done with attempts=1, e.g. {bad[:5]}"
     assert r.llen(CLS) == 0
@@ -131,9 +86,9 @@ def test_sigterm_to_a_busy_worker_finishes_the_job_and_exits_0(r, workers, isola
     wait_state(r, job_id, "running", [proc])
     proc.send_signal(signal.SIGTERM)
     rc = wait_exit(proc)
-    assert rc == 0, logs([proc])
+    assert rc == 0, worker_logs([proc])
     st = status(r, CLS, job_id)
-    assert st["state"] == "done", (st, logs([proc]))
+    assert st["state"] == "done", (st, worker_logs([proc]))
     assert st["attempts"] == "1"
     assert r.llen(CLS) == 0
     assert not any(processing_lists(r).values())
@@ -141,14 +96,14 @@ def test_sigterm_to_a_busy_worker_finishes_the_job_and_exits_0(r, workers, isola
 
 def test_sigterm_to_an_idle_worker_exits_0_within_a_second(r, workers):
     (proc,) = workers.start("drudge-noop")
-    wait_registered(r, proc)
+    wait_registered(r, [proc])
     time.sleep(0.3)  # let it settle into its blocking fetch
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     rc = wait_exit(proc, 30)
     elapsed = time.monotonic() - t0
-    assert rc == 0, logs([proc])
-    assert elapsed < 1.0, f"idle worker took {elapsed:.2f}s to exit\n{logs([proc])}"
+    assert rc == 0, worker_logs([proc])
+    assert elapsed < 1.0, f"idle worker took {elapsed:.2f}s to exit\n{worker_logs([proc])}"
     # a clean exit unregisters the worker
     assert not any(f":{proc.pid}:" in w for w in worker_ids(r))
 
@@ -166,12 +121,12 @@ def test_job_still_running_at_drain_deadline_goes_back_to_head_uncharged(
     proc.send_signal(signal.SIGTERM)
     rc = wait_exit(proc, 30)
     elapsed = time.monotonic() - t0
-    assert rc == 0, logs([proc])
-    assert elapsed < 2.0, f"exit took {elapsed:.2f}s with drain_timeout 1\n{logs([proc])}"
+    assert rc == 0, worker_logs([proc])
+    assert elapsed < 2.0, f"exit took {elapsed:.2f}s with drain_timeout 1\n{worker_logs([proc])}"
     assert elapsed >= 0.9, f"job stopped {elapsed:.2f}s after SIGTERM, before the drain deadline"
-    assert r.lrange(CLS, 0, -1) == [long_payload, other_payload], logs([proc])
+    assert r.lrange(CLS, 0, -1) == [long_payload, other_payload], worker_logs([proc])
     st = status(r, CLS, long_id)
-    assert st["state"] == "queued", (st, logs([proc]))
+    assert st["state"] == "queued", (st, worker_logs([proc]))
     assert st["attempts"] == "0", st
     assert not any(processing_lists(r).values()), processing_lists(r)
 
@@ -189,11 +144,12 @@ def test_second_sigint_requeues_the_running_job_at_once(r, workers, isolation):
     proc.send_signal(signal.SIGINT)
     rc = wait_exit(proc, 30)
     elapsed = time.monotonic() - t0
-    assert rc == 0, logs([proc])
-    assert elapsed < 5, f"second SIGINT took {elapsed:.2f}s to stop the worker\n{logs([proc])}"
-    assert r.lrange(CLS, 0, -1) == [long_payload], logs([proc])
+    assert rc == 0, worker_logs([proc])
+    assert elapsed < 5, \
+        f"second SIGINT took {elapsed:.2f}s to stop the worker\n{worker_logs([proc])}"
+    assert r.lrange(CLS, 0, -1) == [long_payload], worker_logs([proc])
     st = status(r, CLS, long_id)
-    assert st["state"] == "queued", (st, logs([proc]))
+    assert st["state"] == "queued", (st, worker_logs([proc]))
     assert st["attempts"] == "0", st
     assert not any(processing_lists(r).values())
 
@@ -237,7 +193,7 @@ def test_crashing_job_in_fork_isolation_fails_after_max_attempts_and_worker_surv
     assert_alive([proc])
     # the error names the signal the way a user knows it
     st = status(r, CLS, crash_id)
-    assert "SIGSEGV" in st.get("error", ""), (st, logs([proc]))
+    assert "SIGSEGV" in st.get("error", ""), (st, worker_logs([proc]))
 
 
 def test_poison_pill_that_kills_inprocess_workers_ends_in_failed(r, workers, config_file):
@@ -258,11 +214,8 @@ def test_poison_pill_that_kills_inprocess_workers_ends_in_failed(r, workers, con
                 live.extend(workers.start("drudge-noop", config=cfg, env=CRASH_ENV))
         return status(r, CLS, crash_id).get("state") == "failed"
 
-    try:
-        wait_for(supervise, 120, interval=0.1, what="poison pill to end in failed")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; status={status(r, CLS, crash_id)} exits={exits}\n"
-                             f"{logs(workers.procs)}") from None
+    wait_until(supervise, 120, "poison pill to end in failed", workers.procs,
+               lambda: f"status={status(r, CLS, crash_id)} exits={exits}", interval=0.1)
     st = status(r, CLS, crash_id)
     assert st["error"] == "worker died while running this job", st
     assert st["attempts"] == "2", st
@@ -280,10 +233,7 @@ def test_redis_restart_while_workers_are_busy_loses_no_job(redis_server, r, work
     n = 2000
     payloads = [json.dumps({"n": i, "sleep_ms": 1}) for i in range(n)]
     ids = [sha256_id(p) for p in payloads]
-    pipe = r.pipeline(transaction=False)
-    for p in payloads:
-        pipe.rpush(CLS, p)
-    pipe.execute()
+    push_many(r, CLS, payloads)
     procs = workers.start("drudge-noop", n=2)
     wait_for(lambda: int(r.hget(f"{CLS}:stats", "processed") or 0) >= 100, TIMEOUT,
              interval=0.01, what="workers to get going")
@@ -292,22 +242,16 @@ def test_redis_restart_while_workers_are_busy_loses_no_job(redis_server, r, work
 
     def finished():
         try:
-            pipe = r.pipeline(transaction=False)
-            for i in ids:
-                pipe.hget(f"{CLS}:status:{i}", "state")
-            return all(s == "done" for s in pipe.execute())
+            return all_done(r, CLS, ids)
         except Exception:
             return False
-    try:
-        wait_for(finished, 180, interval=0.5, what="all 2,000 jobs done after the restart")
-    except AssertionError as e:
-        pipe = r.pipeline(transaction=False)
-        for i in ids:
-            pipe.hget(f"{CLS}:status:{i}", "state")
-        states = pipe.execute()
-        summary = {s: states.count(s) for s in set(states)}
-        raise AssertionError(f"{e}; states={summary} queue={r.llen(CLS)} "
-                             f"processing={processing_lists(r)}\n{logs(procs)}") from None
+
+    def summary():
+        states = status_fields(r, CLS, ids, "state")
+        counts = {s: states.count(s) for s in set(states)}
+        return f"states={counts} queue={r.llen(CLS)} processing={processing_lists(r)}"
+    wait_until(finished, 180, "all 2,000 jobs done after the restart", procs, summary,
+               interval=0.5)
     assert_alive(procs)
     assert r.llen(CLS) == 0
     assert not any(processing_lists(r).values()), processing_lists(r)
@@ -373,19 +317,13 @@ def test_hanging_job_in_fork_isolation_times_out_and_fails(r, workers, config_fi
 def test_worker_recycles_with_exit_0_after_max_jobs(r, workers, config_file):
     cfg = config_file("worker: {max_jobs: 50}\n")
     payloads = [json.dumps({"n": i}) for i in range(120)]
-    pipe = r.pipeline(transaction=False)
-    for p in payloads:
-        pipe.rpush(CLS, p)
-    pipe.execute()
+    push_many(r, CLS, payloads)
     (proc,) = workers.start("drudge-noop", config=cfg)
     rc = wait_exit(proc)
-    assert rc == 0, logs([proc])
-    assert r.hget(f"{CLS}:stats", "processed") == "50", logs([proc])
+    assert rc == 0, worker_logs([proc])
+    assert r.hget(f"{CLS}:stats", "processed") == "50", worker_logs([proc])
     assert r.llen(CLS) == 70
-    pipe = r.pipeline(transaction=False)
-    for p in payloads:
-        pipe.hget(f"{CLS}:status:{sha256_id(p)}", "state")
-    states = pipe.execute()
+    states = status_fields(r, CLS, [sha256_id(p) for p in payloads], "state")
     assert states.count("done") == 50, {s: states.count(s) for s in set(states)}
     assert not any(processing_lists(r).values()), processing_lists(r)
     # the 70 left over are untouched and still at the queue in order

@@ -274,7 +274,10 @@ enum { DRUDGE_PUSHED = 0, DRUDGE_DUPLICATE = 1 };
 int drudge_push(drudge_client *c, const char *class_name, const char *payload,
                 size_t len, const drudge_push_opts *opts, char id_out[DRUDGE_ID_MAX + 1]);
 /* Push n jobs pipelined. ids_out (n entries) receives each id. Returns the
- * number pushed, or -1 (validation errors stop before anything is sent). */
+ * number pushed: n, or fewer after a Redis failure midway (the first ones,
+ * in order, are in the queue for sure; the error says why the rest are
+ * not), or -1 when none is: a bad payload stops before anything is sent
+ * (the error names it, "job N: ..."). */
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
                       const size_t *lens, size_t n, char (*ids_out)[DRUDGE_ID_MAX + 1]);
 

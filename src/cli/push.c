@@ -145,14 +145,11 @@ static int push_lines(cli *app, const char *class_name, const char *path)
         goto out;
     }
     long pushed = drudge_push_many(app->client, class_name, payloads, lens, jobs, ids);
-    if (pushed < 0) {
+    /* the ids of what was pushed, even when a failure stopped the rest */
+    for (long i = 0; i < pushed; i++)
+        printf("%s\n", ids[i]);
+    if (pushed < 0 || (size_t)pushed != jobs)
         rc = cli_fail(app, "%s", drudge_client_errstr(app->client));
-    } else {
-        for (long i = 0; i < pushed; i++)
-            printf("%s\n", ids[i]);
-        if ((size_t)pushed != jobs)
-            rc = cli_fail(app, "pushed %ld of %zu jobs", pushed, jobs);
-    }
     free(ids);
 out:
     free(payloads);

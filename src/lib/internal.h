@@ -68,6 +68,7 @@ int drudge__key_worker(const char *ns, const char *worker_id, char *out, size_t 
 int drudge__key_classes(const char *ns, char *out, size_t cap);       /* drudge:classes (set) */
 int drudge__key_lock(const char *ns, const char *what, char *out, size_t cap); /* drudge:lock:<what> */
 int drudge__key_cron(const char *ns, const char *entry, char *out, size_t cap); /* drudge:cron:<name> */
+int drudge__key_push(const char *ns, const char *token, char *out, size_t cap); /* drudge:push:<token> */
 
 /* ---- conn.c: one Redis connection with timeouts and reconnection ---- */
 typedef struct drudge_conn {

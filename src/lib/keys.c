@@ -61,6 +61,11 @@ int drudge__key_lock(const char *ns, const char *what, char *out, size_t cap)
     return build(out, cap, ns, "drudge:lock:", what, NULL);
 }
 
+int drudge__key_push(const char *ns, const char *token, char *out, size_t cap)
+{
+    return build(out, cap, ns, "drudge:push:", token, NULL);
+}
+
 int drudge__key_cron(const char *ns, const char *entry, char *out, size_t cap)
 {
     return build(out, cap, ns, "drudge:cron:", entry, NULL);

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 drudge_client *drudge_client_new(const drudge_config *cfg, char *err, size_t errcap)
 {
@@ -138,20 +139,18 @@ int drudge_push(drudge_client *c, const char *class_name, const char *payload, s
 /* The status key of each job: the class's prefix, then the id. */
 typedef char status_key_buf[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
 
-static int read_push_many_reply(drudge_client *c, long *pushed)
+/* A failure after some calls were confirmed: those jobs (the first ones,
+ * in order) are in the queue for sure, and that count is returned with
+ * the error saying so; -1 when none was confirmed. */
+static long partial_failure(drudge_client *c, long confirmed)
 {
-    redisReply *r = drudge__conn_read(&c->conn);
-    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
-        snprintf(c->errstr, sizeof c->errstr, "%s",
-                 r == NULL ? c->conn.errstr
-                 : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply to push");
-        if (r)
-            freeReplyObject(r);
+    if (confirmed <= 0)
         return -1;
-    }
-    *pushed += (long)r->integer;
-    freeReplyObject(r);
-    return 0;
+    char why[DRUDGE_ERRSTR_MAX];
+    snprintf(why, sizeof why, "%s", c->errstr);
+    snprintf(c->errstr, sizeof c->errstr, "only the first %ld jobs were pushed: %s", confirmed,
+             why);
+    return confirmed;
 }
 
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
@@ -173,11 +172,20 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
         return -1;
     }
     size_t prefix_len = strlen(keys.status_prefix);
+    /* the calls of one bulk push run in order: each checks, by this key,
+     * that the one before it completed (a unique name per bulk push) */
+    char token[40], progress_key[DRUDGE_KEY_MAX], call_no[24];
+    snprintf(token, sizeof token, "%lx.%lx.%llx", (unsigned long)getpid(),
+             (unsigned long)drudge__now_ms(), (unsigned long long)(drudge__random() * 1e15));
+    if (drudge__key_push(c->cfg->namespace_, token, progress_key, sizeof progress_key) < 0) {
+        snprintf(c->errstr, sizeof c->errstr, "key name too long");
+        return -1;
+    }
     /* one call's status keys and arguments (hiredis copies them when the
      * call is appended, so the next call reuses them) */
     status_key_buf *status_keys = malloc(PUSH_BATCH * sizeof *status_keys);
-    const char **argv = malloc((3 + 2 * PUSH_BATCH) * sizeof *argv);
-    size_t *argl = malloc((3 + 2 * PUSH_BATCH) * sizeof *argl);
+    const char **argv = malloc((5 + 2 * PUSH_BATCH) * sizeof *argv);
+    size_t *argl = malloc((5 + 2 * PUSH_BATCH) * sizeof *argl);
     if (status_keys == NULL || argv == NULL || argl == NULL) {
         snprintf(c->errstr, sizeof c->errstr, "out of memory");
         goto out;
@@ -203,50 +211,70 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
         goto out;
     /* One script call per PUSH_BATCH jobs (status hashes and one RPUSH),
      * PUSH_WINDOW calls kept in flight so that Redis always has the next one
-     * while the client reads a reply and lays out the call after. */
+     * while the client reads a reply and lays out the call after. After a
+     * failure nothing more is sent, and the replies in flight are read (the
+     * calls behind a failed one refuse to run: see push_many.lua). */
     pushed = 0;
-    size_t sent = 0, in_flight = 0;
-    while (sent < n) {
-        size_t end = sent + PUSH_BATCH < n ? sent + PUSH_BATCH : n;
-        int argc = 0;
-        argv[argc] = keys.queue;
-        argl[argc++] = strlen(keys.queue);
-        argv[argc] = classes_key;
-        argl[argc++] = strlen(classes_key);
-        argv[argc] = class_name;
-        argl[argc++] = strlen(class_name);
-        for (size_t i = sent; i < end; i++) {
-            char *key = status_keys[i - sent];
-            size_t id_len = strlen(ids_out[i]);
-            memcpy(key, keys.status_prefix, prefix_len);
-            memcpy(key + prefix_len, ids_out[i], id_len + 1);
-            argv[argc] = payloads[i];
-            argl[argc++] = lens[i];
-            argv[argc] = key;
-            argl[argc++] = prefix_len + id_len;
-        }
-        if (drudge__conn_append_eval(&c->conn, &drudge__script_push_many, 2, argc, argv, argl) < 0) {
-            snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
-            pushed = -1;
-            goto out;
-        }
-        in_flight++;
-        sent = end;
-        /* hiredis writes what is appended when a reply is read */
-        if (in_flight == PUSH_WINDOW || sent == n) {
-            if (read_push_many_reply(c, &pushed) < 0) {
-                pushed = -1;
-                goto out;
+    size_t sent = 0, in_flight = 0, calls = 0;
+    int failed = 0;
+    while ((!failed && sent < n) || in_flight > 0) {
+        if (!failed && sent < n && in_flight < PUSH_WINDOW) {
+            size_t end = sent + PUSH_BATCH < n ? sent + PUSH_BATCH : n;
+            int argc = 0;
+            snprintf(call_no, sizeof call_no, "%zu", calls++);
+            argv[argc] = keys.queue;
+            argl[argc++] = strlen(keys.queue);
+            argv[argc] = classes_key;
+            argl[argc++] = strlen(classes_key);
+            argv[argc] = progress_key;
+            argl[argc++] = strlen(progress_key);
+            argv[argc] = class_name;
+            argl[argc++] = strlen(class_name);
+            argv[argc] = call_no;
+            argl[argc++] = strlen(call_no);
+            for (size_t i = sent; i < end; i++) {
+                char *key = status_keys[i - sent];
+                size_t id_len = strlen(ids_out[i]);
+                memcpy(key, keys.status_prefix, prefix_len);
+                memcpy(key + prefix_len, ids_out[i], id_len + 1);
+                argv[argc] = payloads[i];
+                argl[argc++] = lens[i];
+                argv[argc] = key;
+                argl[argc++] = prefix_len + id_len;
             }
-            in_flight--;
+            if (drudge__conn_append_eval(&c->conn, &drudge__script_push_many, 3, argc, argv,
+                                         argl) < 0) {
+                /* the connection was dropped: the replies in flight with it */
+                snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
+                failed = 1;
+                break;
+            }
+            in_flight++;
+            sent = end;
+            if (in_flight < PUSH_WINDOW && sent < n)
+                continue;
         }
-    }
-    for (; in_flight > 0; in_flight--) {
-        if (read_push_many_reply(c, &pushed) < 0) {
-            pushed = -1;
-            goto out;
+        /* hiredis writes what is appended when a reply is read */
+        redisReply *r = drudge__conn_read(&c->conn);
+        in_flight--;
+        if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
+            pushed += (long)r->integer;
+        } else if (!failed) {
+            /* the first error is the one to tell; those after it are the
+             * refusals of the calls behind it */
+            snprintf(c->errstr, sizeof c->errstr, "%s",
+                     r == NULL                        ? c->conn.errstr
+                     : r->type == REDIS_REPLY_ERROR ? r->str
+                                                      : "unexpected reply to push");
+            failed = 1;
         }
+        if (r)
+            freeReplyObject(r);
+        if (r == NULL)
+            break; /* the connection is gone, and what was in flight with it */
     }
+    if (failed)
+        pushed = partial_failure(c, pushed);
 out:
     free(status_keys);
     free(argv);

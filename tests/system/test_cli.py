@@ -180,6 +180,24 @@ def test_push_lines_publishes_queued_to_a_watcher(cli, r):
     p.close()
 
 
+def test_push_lines_stopped_midway_by_redis_says_which_went_in(cli, r):
+    # Redis refuses writes (maxmemory) after a few of the 500-job script
+    # calls: the ids of the jobs that went in are printed, the error says
+    # how many, and no status is left without its job
+    lines = ['{"n":%d,"pad":"%s"}' % (i, "x" * 200) for i in range(20000)]
+    r.config_set("maxmemory-policy", "noeviction")
+    r.config_set("maxmemory", int(r.info("memory")["used_memory"]) + 1_500_000)
+    p = cli("push", "--lines", NOOP, input="\n".join(lines) + "\n")
+    r.config_set("maxmemory", 0)
+    assert p.returncode == 1, p.stderr
+    ids = p.stdout.split()
+    assert 0 < len(ids) < len(lines) and len(ids) % 500 == 0, len(ids)
+    assert f"only the first {len(ids)} jobs were pushed" in p.stderr and "OOM" in p.stderr
+    assert ids == [sha256_id(x) for x in lines[:len(ids)]]
+    assert r.lrange(NOOP, 0, -1) == lines[:len(ids)]
+    assert len(r.keys(f"{NOOP}:status:*")) == len(ids)
+
+
 def test_push_lines_misuse_exits_2(cli, r):
     for args in (["--lines", "--delay", "3", NOOP], ["--lines", "--unique", NOOP],
                  ["--lines", "bad class!"], ["--lines"], ["--lines", NOOP, "a", "b"]):

@@ -19,13 +19,13 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchlib import free_port, memory_kb, mib, stop, wait_port
 
 try:
     import redis as redis_py
@@ -38,49 +38,6 @@ SINK = os.path.join(ROOT, "tests", "system", "smtp_server.py")
 CLS = "EmailJob"
 SUBJECT = "Your invoice"
 TEXT = "Hello,\n\nyour invoice for November is ready.\n\nThanks!\n"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def stop(proc, sig=signal.SIGTERM, timeout=10):
-    if proc and proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def memory_kb(pid):
-    """VmRSS, PSS and private (clean + dirty) of a process, in kB."""
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                out["rss"] = int(line.split()[1])
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            key, _, rest = line.partition(":")
-            if key in ("Pss", "Private_Clean", "Private_Dirty"):
-                out[key] = int(rest.split()[0])
-    return {"rss": out.get("rss"), "pss": out.get("Pss"),
-            "private": out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)}
 
 
 class Servers:
@@ -245,10 +202,6 @@ def spread(xs, fmt="{:,.0f}"):
     if len(xs) == 1:
         return fmt.format(m)
     return f"{fmt.format(m)} [{fmt.format(min(xs))}-{fmt.format(max(xs))}]"
-
-
-def mib(kb):
-    return "n/a" if kb is None else f"{kb / 1024:.1f} MiB"
 
 
 def markdown(res):

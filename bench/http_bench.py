@@ -23,12 +23,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchlib import free_port, proc_status, stop, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("DRUDGE_BUILD", "build/release"))
@@ -63,45 +64,6 @@ def serve():
 
 # ---- helpers ----
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def vmrss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def stop(p, timeout=10):
-    if p is None or p.poll() is not None:
-        return
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-
-
 class Env:
     """redis-server + HTTP server, started on free ports, stopped by stop()."""
 
@@ -113,12 +75,14 @@ class Env:
             [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.redis_port),
              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.tmp],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.redis_port)
+        if not wait_port(self.redis_port):
+            raise RuntimeError(f"redis-server does not listen on port {self.redis_port}")
         self.r = redis_py.Redis(port=self.redis_port)
         self.http = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
                                      stdout=subprocess.PIPE, text=True)
         self.http_port = int(self.http.stdout.readline())
-        wait_port(self.http_port)
+        if not wait_port(self.http_port):
+            raise RuntimeError(f"the HTTP server does not listen on port {self.http_port}")
         self.url = f"http://127.0.0.1:{self.http_port}/ok"
         self.config = os.path.join(self.tmp, "drudge.yaml")
         with open(self.config, "w") as f:  # JSON is YAML
@@ -146,7 +110,7 @@ def drudge_http(env, n):
                 raise RuntimeError(f"drudge-http did not start: {w.stderr.read().decode()[-500:]}")
             time.sleep(0.02)
         time.sleep(0.5)
-        idle = vmrss_kb(w.pid)
+        idle = proc_status(w.pid, "VmRSS")
         pipe = env.r.pipeline(transaction=False)
         for i in range(n):
             pipe.rpush("HttpJob", json.dumps({"id": f"b{i}", "url": env.url}))
@@ -161,7 +125,7 @@ def drudge_http(env, n):
                 raise RuntimeError(f"only {done} of {n} done")
             time.sleep(0.005)
         elapsed = time.monotonic() - t0
-        after = vmrss_kb(w.pid)
+        after = proc_status(w.pid, "VmRSS")
         if failed:
             raise RuntimeError(f"{failed} jobs failed")
         return {"n": n, "s": elapsed, "rss_idle_kb": idle, "rss_after_kb": after}

@@ -32,12 +32,13 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchlib import free_port, proc_status
 
 try:
     import redis as redis_py
@@ -54,12 +55,6 @@ SIZE = 256
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(pred, timeout, what):
     deadline = time.monotonic() + timeout
     while not pred():
@@ -73,14 +68,6 @@ def proc_cpu(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return sum(int(v) for v in fields[11:15]) / CLK_TCK
-
-
-def rss_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def children_cpu():
@@ -143,7 +130,7 @@ def bench_drudge(workdir, redis, n, isolation):
             return any(f":{worker.pid}:" in w for w in r.zrange("drudge:workers", 0, -1))
         wait_for(registered, 30, "drudge-image to register")
         time.sleep(0.3)
-        idle_rss = rss_kb(worker.pid, "VmRSS")
+        idle_rss = proc_status(worker.pid, "VmRSS")
 
         def run(prefix, count):
             ids = []
@@ -171,7 +158,7 @@ def bench_drudge(workdir, redis, n, isolation):
         cpu0, t0 = proc_cpu(worker.pid), time.monotonic()
         run("run", n)
         wall, cpu = time.monotonic() - t0, proc_cpu(worker.pid) - cpu0
-        peak = rss_kb(worker.pid, "VmHWM")
+        peak = proc_status(worker.pid, "VmHWM")
         out = os.path.join(outdir, "run", "0.jpg")
         size = subprocess.run(["/usr/bin/identify", "-format", "%wx%h", out], capture_output=True,
                               text=True).stdout

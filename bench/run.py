@@ -34,6 +34,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import free_port, mib, proc_status, wait_port
+
 try:
     import redis as redis_py
 except ImportError:
@@ -91,35 +93,6 @@ WORKER_SIZES = {
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
-
-
-def proc_status(pid, field):
-    """A kB field of /proc/PID/status (VmRSS, VmHWM) or None."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def cpu_ticks(pid):
@@ -233,10 +206,6 @@ def ratio(a, b):
 
 def r_fmt(x):
     return "-" if x is None else f"{x:.2f}x"
-
-
-def mib(kb):
-    return "-" if kb is None else f"{kb / 1024:.1f} MiB"
 
 
 # ---------------------------------------------------------------------------

@@ -695,6 +695,25 @@ def test_sigterm_drains_a_render(make_worker, r, site):
     assert not browser_processes(profile) and not os.path.exists(profile)
 
 
+def test_cancel_stops_a_render_at_once(make_worker, r, site, cli):
+    w = make_worker()
+    pid, profile = w.browsers()[-1]
+    job = {"id": "cancel-me", "url": f"{site.base}/slow?ms=20000", "output": "never.pdf"}
+    r.rpush(CLS, json.dumps(job))
+    wait_for(lambda: site.seen("/slow?ms=20000"), 30, what="the render to start")
+    wait_for(lambda: status(r, CLS, job["id"]).get("state") == "running", 10, what="running")
+    t0 = time.monotonic()
+    p = cli("cancel", CLS, job["id"])
+    assert p.returncode == 0, p.stderr
+    wait_for(lambda: status(r, CLS, job["id"]).get("state") == "cancelled", 15,
+             what="the job to be cancelled")
+    assert time.monotonic() - t0 < 10          # not the page's 20 s
+    assert not (w.out / "never.pdf").exists()
+    # the browser that held the cancelled page is replaced; work goes on
+    wait_for(lambda: not browser_processes(profile), 20, what="the old browser to go")
+    run_job(r, w, {"url": f"{site.base}/invoice.html", "output": "after-cancel.pdf"})
+
+
 def test_no_browser_outlives_a_killed_worker(make_worker):
     w = make_worker()
     pid, profile = w.browsers()[-1]
@@ -713,3 +732,49 @@ def test_browser_restarts_after_max_jobs(make_worker, r, site):
     assert w.log().count("reason=max_jobs") == 2
     for pid, profile in w.browsers()[:-1]:
         assert not browser_processes(profile)
+
+
+# ---- the page opened ahead for the next job ----
+
+STORAGE_PROBE = """<!DOCTYPE html><html><body><p id="out">probe</p><script>
+var before = 'cookie=[' + document.cookie + '] local=[' + localStorage.getItem('probe') +
+             '] session=[' + sessionStorage.getItem('probe') + ']';
+document.cookie = 'probe=%s; max-age=3600';
+localStorage.setItem('probe', '%s');
+sessionStorage.setItem('probe', '%s');
+document.getElementById('out').textContent = 'BEFORE ' + before + ' AFTER cookie=[' +
+    document.cookie + '] local=[' + localStorage.getItem('probe') + ']';
+</script></body></html>"""
+
+
+def test_next_jobs_page_shares_nothing_with_this_one(make_worker, r):
+    """The page opened ahead (while a job prints) is in a context of its own:
+    cookies and storage one job's page sets are gone for the next one."""
+    w = make_worker()
+    for i in range(3):  # back to back: each job takes the page opened during the last
+        r.rpush(CLS, json.dumps({"id": f"probe-{i}", "html": STORAGE_PROBE % ((f"job{i}",) * 3),
+                                 "output": f"probe-{i}.pdf"}))
+    for i in range(3):
+        s = wait_for(lambda: status(r, CLS, f"probe-{i}").get("state") in ("done", "failed"),
+                     TIMEOUT, what=f"job probe-{i}") and status(r, CLS, f"probe-{i}")
+        assert s["state"] == "done", (s, w.log()[-3000:])
+        body = " ".join(text(w.out / f"probe-{i}.pdf").split())
+        assert "BEFORE cookie=[] local=[null] session=[null]" in body, body
+        assert f"AFTER cookie=[probe=job{i}] local=[job{i}]" in body, body
+    assert len(w.browsers()) == 1, w.log()
+
+
+def test_page_opened_ahead_in_a_dead_browser_is_replaced(make_worker, r, site):
+    """A browser that dies while the worker waits for a job (its page for the
+    next job with it) is noticed before the job: a new browser, a new page,
+    and the job done on its first attempt."""
+    w = make_worker()
+    run_job(r, w, {"url": f"{site.base}/invoice.html", "output": "before.pdf"})
+    pid, profile = w.browsers()[-1]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not browser_processes(profile), 20, what="the browser's processes to go")
+    s = run_job(r, w, {"url": f"{site.base}/invoice.html", "output": "after.pdf"})
+    assert s["attempts"] == "1", s
+    assert pdfinfo(w.out / "after.pdf")["pages"] == 2
+    assert len(w.browsers()) == 2 and w.browsers()[-1][0] != pid
+    assert "reason=crashed" in w.log()

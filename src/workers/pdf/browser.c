@@ -481,6 +481,11 @@ int pdf_browser_ready(pdf_browser *b, int64_t deadline_ms)
         b->up = 0;
         b->reaper = b->chrome = -1;
     }
+    /* a browser that died while the worker waited for a job shows as the
+     * pipe's end-of-file: read what is there (replies for the page opened
+     * ahead included) so the job starts on a live browser, not on a retry */
+    if (b->up && b->cdp.wfd >= 0)
+        pdf_cdp_pump(&b->cdp, 0);
     if (b->up && b->cdp.wfd < 0)
         pdf_browser_stop(b, "crashed");
     if (b->up && b->cfg->pdf_browser_max_jobs > 0 && b->jobs >= b->cfg->pdf_browser_max_jobs)

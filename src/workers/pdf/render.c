@@ -60,7 +60,6 @@ typedef struct job_state {
     body_wait *bodies; /* Fetch.getResponseBody replies still to come */
     int64_t deadline;
     double timeout_s;
-    int64_t stop_seen; /* when the runtime first said stop (drain or cancel) */
     int timed_out, stopped;
     /* for the debug log: start, page taken, navigate answered, load seen,
      * fonts ready, printToPDF answered, PDF read, file saved */
@@ -82,22 +81,17 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The cdp tick: the job's own deadline, and the runtime's stop. A stop
- * (SIGTERM: drain) lets the render finish - the runtime gives it
- * drain_timeout and then ends the process, and the reaper the browser; a
- * cancel looks the same from here, so it is honoured a little after that. */
+/* The cdp tick: the job's own deadline, and the runtime's cancel (a
+ * `drudge cancel`, the class time limit, or the end of a drain: a first
+ * stop signal alone lets the render finish). */
 static int job_tick(void *ud)
 {
     job_state *js = ud;
-    int64_t now = pdf_mono_ms();
-    if (now >= js->deadline) {
+    if (pdf_mono_ms() >= js->deadline) {
         js->timed_out = 1;
         return 1;
     }
-    if (js->stop_seen == 0 && drudge_ctx_cancelled(js->ctx))
-        js->stop_seen = now;
-    if (js->stop_seen &&
-        now >= js->stop_seen + (int64_t)(js->w->cfg->drain_timeout * 1000) + 2000) {
+    if (drudge_ctx_cancelled(js->ctx)) {
         js->stopped = 1;
         return 1;
     }
@@ -328,7 +322,7 @@ static drudge_outcome browser_failure(job_state *js, const char *doing)
                                 doing);
     if (js->stopped)
         return drudge_ctx_error(js->ctx, DRUDGE_RETRY,
-                                "stopped (worker stopping or job cancelled)");
+                                "stopped: the job was cancelled or ran out of time");
     if (js->crashed)
         return drudge_ctx_error(js->ctx, DRUDGE_RETRY, "the page crashed %s", doing);
     if (c->status == PDF_CDP_DEAD) {
@@ -341,8 +335,9 @@ static drudge_outcome browser_failure(job_state *js, const char *doing)
 }
 
 /* Opening a page is a chain of five commands, run from reply callbacks so
- * that the next job's page opens while this job loads and prints: a new
- * context needs a new renderer process, the slowest part of a small job.
+ * that the next job's page opens while this job prints (spare_open): a new
+ * context needs a new window and a new renderer process, the slowest part
+ * of a small job.
  * The page is as fresh when taken as when opened; nothing ran in it. */
 static void page_fail(pdf_worker *w, const char *why)
 {
@@ -427,6 +422,31 @@ static int page_wait(pdf_worker *w, int64_t deadline)
     return w->spare.state == PDF_PAGE_READY ? 0 : -1;
 }
 
+/* Start opening the next job's page, unless one is open or opening, or
+ * the browser will be replaced before the next job anyway.
+ *
+ * When: once this job's page has loaded. The chain's first two steps run
+ * on the browser's UI thread (a new context; a new window for its page,
+ * ~100 ms), as do the navigation and every paused request of this job, so
+ * opening at the job's start delayed its navigation and load by about as
+ * much. From the load on, the job is mostly the renderer's (fonts, print),
+ * and the new renderer starts meanwhile and during the hand-over to the
+ * next job: Page.enable is usually sent before this job ends, so the
+ * process comes up even while the worker waits for Redis. */
+static void spare_open(pdf_worker *w)
+{
+    pdf_browser *b = &w->browser;
+    pdf_page *pg = &w->spare;
+    if (!b->up || b->cdp.wfd < 0)
+        return;
+    if (b->cfg->pdf_browser_max_jobs > 0 && b->jobs >= b->cfg->pdf_browser_max_jobs)
+        return;
+    if (pg->generation == b->generation && pg->state != PDF_PAGE_NONE &&
+        pg->state != PDF_PAGE_FAILED)
+        return;
+    page_open_start(w);
+}
+
 void pdf_render_prepare(pdf_worker *w)
 {
     if (!w->browser.up)
@@ -435,8 +455,7 @@ void pdf_render_prepare(pdf_worker *w)
     page_wait(w, pdf_mono_ms() + 30000);
 }
 
-/* The job's page: the one opened ahead, or a new one. Then the next job's
- * starts opening. */
+/* The job's page: the one opened ahead, or a new one. */
 static int take_page(job_state *js)
 {
     pdf_worker *w = js->w;
@@ -449,18 +468,17 @@ static int take_page(job_state *js)
     int64_t t_wait = pdf_mono_ms();
     if (page_wait(w, js->deadline) < 0)
         return -1;
-    drudge_log(DRUDGE_LOG_DEBUG, "page_open",
-               "context_ms=%lld target_ms=%lld attach_ms=%lld enable_ms=%lld lifecycle_ms=%lld "
-               "waited_ms=%lld",
-               (long long)(pg->t_step[1] - pg->t_step[0]), (long long)(pg->t_step[2] - pg->t_step[1]),
-               (long long)(pg->t_step[3] - pg->t_step[2]), (long long)(pg->t_step[4] - pg->t_step[3]),
-               (long long)(pg->t_step[5] - pg->t_step[4]), (long long)(pdf_mono_ms() - t_wait));
+    drudge_log(
+        DRUDGE_LOG_DEBUG, "page_open",
+        "context_ms=%lld target_ms=%lld attach_ms=%lld enable_ms=%lld lifecycle_ms=%lld "
+        "waited_ms=%lld",
+        (long long)(pg->t_step[1] - pg->t_step[0]), (long long)(pg->t_step[2] - pg->t_step[1]),
+        (long long)(pg->t_step[3] - pg->t_step[2]), (long long)(pg->t_step[4] - pg->t_step[3]),
+        (long long)(pg->t_step[5] - pg->t_step[4]), (long long)(pdf_mono_ms() - t_wait));
     snprintf(js->context, sizeof js->context, "%s", pg->context);
     snprintf(js->target, sizeof js->target, "%s", pg->target);
     snprintf(js->session, sizeof js->session, "%s", pg->session);
     memset(pg, 0, sizeof *pg);
-    if (b->cfg->pdf_browser_max_jobs == 0 || b->jobs < b->cfg->pdf_browser_max_jobs)
-        page_open_start(w);
     if (js->o->media != NULL) {
         json_t *r =
             page_call(js, "Emulation.setEmulatedMedia", json_pack("{ss}", "media", js->o->media));
@@ -573,6 +591,7 @@ static drudge_outcome load_page(job_state *js)
     if (js->crashed)
         return browser_failure(js, "while loading");
     js->t_loaded = pdf_mono_ms();
+    spare_open(js->w);
     if (o->wait == PDF_WAIT_SELECTOR || o->wait == PDF_WAIT_STATUS) {
         char *script = wait_script(o);
         if (script == NULL)
@@ -701,8 +720,8 @@ static drudge_outcome print_pdf(job_state *js, unsigned char **pdf, size_t *len)
         if (eof)
             break;
     }
-    r = page_call(js, "IO.close", json_pack("{ss}", "handle", stream));
-    json_decref(r);
+    /* no need to wait: the stream goes with the context anyway */
+    send_quiet(js, js->session, "IO.close", json_pack("{ss}", "handle", stream));
     *pdf = buf;
     return DRUDGE_DONE;
 }
@@ -818,6 +837,8 @@ drudge_outcome pdf_render(pdf_worker *w, drudge_ctx *ctx, const pdf_job_opts *o)
     if (!unhealthy)
         close_page(&js);
     pdf_browser_idle(b);
+    if (!unhealthy)
+        spare_open(w); /* a job that ended before its load */
     if (js.t_saved)
         drudge_log(DRUDGE_LOG_DEBUG, "render_steps",
                    "open_ms=%lld navigate_ms=%lld load_ms=%lld fonts_ms=%lld wait_ms=%lld "

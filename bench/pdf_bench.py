@@ -30,13 +30,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from benchlib import free_port, stop, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("DRUDGE_BUILD", "build/release"))
@@ -70,34 +71,6 @@ def serve():
 
 
 # ---- helpers ----
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def stop(proc, timeout=30):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
 
 def clean_env():
     """No secret-looking variables: drudge-pdf refuses to start with one."""
@@ -200,7 +173,8 @@ class Drudge:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", os.path.join(tmp, "redis")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
+        if not wait_port(self.port):
+            raise RuntimeError(f"redis-server does not listen on port {self.port}")
         self.r = redis_py.Redis(port=self.port, decode_responses=True)
         cfg = os.path.join(tmp, "drudge.yaml")
         with open(cfg, "w") as f:
@@ -241,7 +215,7 @@ class Drudge:
         return elapsed, cpu
 
     def close(self):
-        stop(self.worker)
+        stop(self.worker, timeout=30)  # it drains and ends its browser
         self.log.close()
         stop(self.redis)
 

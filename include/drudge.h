@@ -481,6 +481,12 @@ typedef struct drudge_worker_def {
     void (*fini)(void *userdata);
     /* Optional: extra text for --version. */
     void (*version)(void *userdata);
+    /* Optional: called while the queue is empty, before each blocking wait
+     * for a job (about twice a second while idle), in the process that
+     * fetches. For getting ready for the next job (a warm connection, a
+     * browser page); a job that arrives meanwhile waits for it, so keep it
+     * bounded. */
+    void (*idle)(void *userdata);
 } drudge_worker_def;
 
 /* Parse the standard worker flags (--config, --redis, --class, --isolation,

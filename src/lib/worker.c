@@ -1007,6 +1007,11 @@ static void loop(drudge_worker *w, const char **why)
         } else {
             int attempt = 0;
             fr.kind = F_NONE;
+            if (w->def->idle != NULL) {
+                w->def->idle(w->def->userdata);
+                if (stop_reason(w) != NULL)
+                    continue;
+            }
             int got = block_fetch(w, b, &attempt, &fr);
             if (got < 0) {
                 batch_clear(b);

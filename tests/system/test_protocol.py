@@ -167,3 +167,29 @@ def test_stats_hash_counts_processed_jobs(r, workers):
     assert stats["processed"] == "25"
     assert int(stats.get("failed", "0")) == 0
     assert int(stats.get("run_ms", "0")) >= 0
+
+
+# ---- the worker example of docs/workers.md, built and run as written ----
+
+def test_the_documented_worker_example_builds_and_works(r, workers, tmp_path):
+    import os
+    import re
+    doc = open(os.path.join(conftest.ROOT, "docs", "workers.md")).read()
+    section = doc[doc.index("## Your own worker, in C"):]
+    source = re.search(r"```c\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "greeter.c").write_text(source)
+    libs = subprocess.run(["pkg-config", "--libs", "hiredis", "jansson", "yaml-0.1"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    sanitize = ["-fsanitize=address,undefined"] if "asan" in conftest.BUILD else []
+    cc = subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", *sanitize,
+                         "-I", os.path.join(conftest.ROOT, "include"),
+                         "-I/usr/include/hiredis", str(tmp_path / "greeter.c"),
+                         os.path.join(conftest.BUILD, "libdrudge.a"), *libs, "-lpthread",
+                         "-o", str(tmp_path / "greeter")], capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+    procs = workers.start(str(tmp_path / "greeter"))
+    r.rpush("GreetJob", '{"id":"g1","name":"ann"}', '{"id":"g2"}')
+    st = wait_state(r, "g1", "done", procs, cls="GreetJob")
+    assert json.loads(st["result"]) == {"greeting": "hello, ann"}
+    st = wait_state(r, "g2", "failed", procs, cls="GreetJob")
+    assert st["error"] == '"name" must be a string'

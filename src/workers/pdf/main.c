@@ -82,6 +82,11 @@ static void pdf_fini(void *userdata)
     pdf_images_fini(w);
 }
 
+static void pdf_idle(void *userdata)
+{
+    pdf_render_idle(userdata);
+}
+
 static void pdf_version(void *userdata)
 {
     (void)userdata;
@@ -123,6 +128,7 @@ int main(int argc, char **argv)
         .init = pdf_init,
         .fini = pdf_fini,
         .version = pdf_version,
+        .idle = pdf_idle,
     };
     drudge_class_defaults(&def.defaults);
     def.defaults.isolation = DRUDGE_ISOLATION_INPROCESS; /* see the top of this file */

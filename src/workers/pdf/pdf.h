@@ -292,6 +292,7 @@ typedef struct pdf_worker {
     pdf_page spare;   /* the next job's page, opened while this job runs */
     int close_failed; /* a context did not go away: restart the browser */
     int64_t close_sent; /* when the last context's disposal was sent (debug log) */
+    int64_t idle_retry_at; /* a browser that would not start: not before this again */
     pdf_guard guard;
     char magick_tmp[256]; /* ImageMagick's temp dir, emptied after each job */
     int magick_ready;
@@ -300,6 +301,9 @@ typedef struct pdf_worker {
 drudge_outcome pdf_render(pdf_worker *w, drudge_ctx *ctx, const pdf_job_opts *o);
 /* Open the first job's page ahead of time (after start-up). */
 void pdf_render_prepare(pdf_worker *w);
+/* While no job waits: replace a browser that died or is due, and finish
+ * opening the next job's page (bounded to a few seconds). */
+void pdf_render_idle(pdf_worker *w);
 
 int pdf_images_init(pdf_worker *w, char *why, size_t whycap);
 void pdf_images_fini(pdf_worker *w);

@@ -455,6 +455,25 @@ void pdf_render_prepare(pdf_worker *w)
     page_wait(w, pdf_mono_ms() + 30000);
 }
 
+/* Between jobs, while the queue is empty. The chain of commands that opens
+ * the next job's page advances only while the pipe is read, and a browser
+ * that died or reached pdf.browser_max_jobs is otherwise replaced when the
+ * next job comes: do both now, so that the next job starts at once. A job
+ * that arrives meanwhile waits at most a launch or ~2 s. */
+void pdf_render_idle(pdf_worker *w)
+{
+    int64_t now = pdf_mono_ms();
+    if (now < w->idle_retry_at)
+        return;
+    if (pdf_browser_ready(&w->browser, now + 30000) < 0) {
+        /* the next job says why; meanwhile do not relaunch twice a second */
+        w->idle_retry_at = now + 10000;
+        return;
+    }
+    spare_open(w);
+    page_wait(w, pdf_mono_ms() + 2000);
+}
+
 /* The job's page: the one opened ahead, or a new one. */
 static int take_page(job_state *js)
 {

@@ -465,6 +465,9 @@ void drudge_ctx_breaker_reset(drudge_ctx *ctx, const char *name);
 typedef drudge_outcome (*drudge_handler_fn)(drudge_ctx *ctx, const drudge_job *job,
                                             void *userdata);
 
+/* A worker program's definition. Before drudge 1.0 this struct may gain
+ * fields (at the end): rebuild a worker against the drudge.h of the
+ * libdrudge it runs with. Unset fields must be zero (use an initialiser). */
 typedef struct drudge_worker_def {
     const char *program;           /* "drudge-noop", for --help and logs */
     const char *default_class;     /* "NoopJob" */
@@ -488,6 +491,11 @@ typedef struct drudge_worker_def {
      * bounded. */
     void (*idle)(void *userdata);
 } drudge_worker_def;
+
+/* 1 once this worker process was told to stop (SIGTERM, SIGINT, ...): the
+ * job in hand may finish, nothing new should start. For hooks such as
+ * `idle` that wait on something of their own. */
+int drudge_worker_stopping(void);
 
 /* Parse the standard worker flags (--config, --redis, --class, --isolation,
  * --log-level, --help, --version), load the config and run. Returns the

@@ -86,12 +86,15 @@ static int push_lines(cli *app, const char *class_name, const char *path)
         return cli_fail(app, "cannot open %s: %s", path, strerror(errno));
     char *text = NULL;
     size_t text_cap = 0, text_len = 0;
+    int oom = 0;
     for (;;) {
         if (text_cap - text_len < 65536) {
             size_t cap = text_cap ? text_cap * 2 : 65536;
             char *grown = realloc(text, cap);
-            if (grown == NULL)
+            if (grown == NULL) {
+                oom = 1;
                 break;
+            }
             text = grown;
             text_cap = cap;
         }
@@ -100,11 +103,13 @@ static int push_lines(cli *app, const char *class_name, const char *path)
         if (n == 0)
             break;
     }
-    int read_failed = text == NULL || ferror(in);
+    int read_failed = ferror(in);
     if (in != stdin)
         fclose(in);
-    if (read_failed) {
+    if (oom || read_failed) {
         free(text);
+        if (oom)
+            return cli_fail(app, "out of memory reading the jobs");
         return cli_fail(app, "cannot read %s", strcmp(path, "-") == 0 ? "stdin" : path);
     }
     /* split in place: the payloads point into text */

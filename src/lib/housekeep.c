@@ -282,8 +282,7 @@ void drudge__unregister(drudge_worker *w, drudge_conn *c)
  * process too and is recovered like a crash. */
 static void enforce_deadlines(drudge_worker *w)
 {
-    long long stop_at0 = atomic_load(&drudge__stop_at_mono);
-    if (stop_at0 && drudge__mono_ms() >= stop_at0 + (int64_t)(w->cfg->drain_timeout * 1000))
+    if (drudge__drain_over(w, drudge__mono_ms()))
         w->give_up = 1; /* a job loop stuck reconnecting stops trying */
     if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
         return;
@@ -296,9 +295,7 @@ static void enforce_deadlines(drudge_worker *w)
     if (!busy)
         return;
     int64_t now = drudge__mono_ms();
-    long long stop_at = atomic_load(&drudge__stop_at_mono);
-    int drain_over = stop_at && now >= stop_at + (int64_t)(w->cfg->drain_timeout * 1000);
-    if (drain_over || drudge__sigint_count >= 2) {
+    if (drudge__drain_over(w, now)) {
         drudge_log(DRUDGE_LOG_WARN, "drain_deadline", "class=%s id=%s action=requeue",
                    w->cls.name, id);
         if (hk_ready(w) == 0)

@@ -141,16 +141,22 @@ typedef char status_key_buf[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
 
 /* A failure after some calls were confirmed: those jobs (the first ones,
  * in order) are in the queue for sure, and that count is returned with
- * the error saying so; -1 when none was confirmed. */
-static long partial_failure(drudge_client *c, long confirmed)
+ * the error saying so; -1 when none was confirmed. `unknown` jobs were in
+ * calls sent but never answered (the connection was lost): Redis may have
+ * run them. */
+static long partial_failure(drudge_client *c, long confirmed, size_t unknown)
 {
-    if (confirmed <= 0)
-        return -1;
     char why[DRUDGE_ERRSTR_MAX];
     snprintf(why, sizeof why, "%s", c->errstr);
-    snprintf(c->errstr, sizeof c->errstr, "only the first %ld jobs were pushed: %s", confirmed,
-             why);
-    return confirmed;
+    if (unknown > 0)
+        snprintf(c->errstr, sizeof c->errstr,
+                 "%ld jobs were pushed for sure, and the %zu after them may have been (the "
+                 "connection was lost before Redis answered): %s",
+                 confirmed > 0 ? confirmed : 0, unknown, why);
+    else if (confirmed > 0)
+        snprintf(c->errstr, sizeof c->errstr, "only the first %ld jobs were pushed: %s",
+                 confirmed, why);
+    return confirmed > 0 ? confirmed : -1;
 }
 
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
@@ -174,7 +180,7 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
     size_t prefix_len = strlen(keys.status_prefix);
     /* the calls of one bulk push run in order: each checks, by this key,
      * that the one before it completed (a unique name per bulk push) */
-    char token[40], progress_key[DRUDGE_KEY_MAX], call_no[24];
+    char token[40], progress_key[DRUDGE_KEY_MAX], call_no[24], last_call[2];
     snprintf(token, sizeof token, "%lx.%lx.%llx", (unsigned long)getpid(),
              (unsigned long)drudge__now_ms(), (unsigned long long)(drudge__random() * 1e15));
     if (drudge__key_push(c->cfg->namespace_, token, progress_key, sizeof progress_key) < 0) {
@@ -184,8 +190,8 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
     /* one call's status keys and arguments (hiredis copies them when the
      * call is appended, so the next call reuses them) */
     status_key_buf *status_keys = malloc(PUSH_BATCH * sizeof *status_keys);
-    const char **argv = malloc((5 + 2 * PUSH_BATCH) * sizeof *argv);
-    size_t *argl = malloc((5 + 2 * PUSH_BATCH) * sizeof *argl);
+    const char **argv = malloc((6 + 2 * PUSH_BATCH) * sizeof *argv);
+    size_t *argl = malloc((6 + 2 * PUSH_BATCH) * sizeof *argl);
     if (status_keys == NULL || argv == NULL || argl == NULL) {
         snprintf(c->errstr, sizeof c->errstr, "out of memory");
         goto out;
@@ -215,7 +221,7 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
      * failure nothing more is sent, and the replies in flight are read (the
      * calls behind a failed one refuse to run: see push_many.lua). */
     pushed = 0;
-    size_t sent = 0, in_flight = 0, calls = 0;
+    size_t sent = 0, in_flight = 0, calls = 0, unknown = 0;
     int failed = 0;
     while ((!failed && sent < n) || in_flight > 0) {
         if (!failed && sent < n && in_flight < PUSH_WINDOW) {
@@ -232,6 +238,9 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
             argl[argc++] = strlen(class_name);
             argv[argc] = call_no;
             argl[argc++] = strlen(call_no);
+            snprintf(last_call, sizeof last_call, "%d", end == n);
+            argv[argc] = last_call;
+            argl[argc++] = 1;
             for (size_t i = sent; i < end; i++) {
                 char *key = status_keys[i - sent];
                 size_t id_len = strlen(ids_out[i]);
@@ -247,6 +256,7 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
                 /* the connection was dropped: the replies in flight with it */
                 snprintf(c->errstr, sizeof c->errstr, "%s", c->conn.errstr);
                 failed = 1;
+                unknown = sent - (size_t)pushed;
                 break;
             }
             in_flight++;
@@ -270,11 +280,15 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
         }
         if (r)
             freeReplyObject(r);
-        if (r == NULL)
-            break; /* the connection is gone, and what was in flight with it */
+        if (r == NULL) {
+            /* the connection is gone, and the answers in flight with it:
+             * this call and those after it were sent, maybe run */
+            unknown = sent - (size_t)pushed;
+            break;
+        }
     }
     if (failed)
-        pushed = partial_failure(c, pushed);
+        pushed = partial_failure(c, pushed, unknown);
 out:
     free(status_keys);
     free(argv);

@@ -57,6 +57,9 @@ typedef struct drudge_worker {
 extern volatile sig_atomic_t drudge__stop_signals;   /* count of stop signals */
 extern volatile sig_atomic_t drudge__sigint_count;
 extern atomic_llong drudge__stop_at_mono;             /* 0 = not stopping */
+/* 1 once a running job must go: drain_timeout after the first stop signal,
+ * or a second SIGINT. */
+int drudge__drain_over(const drudge_worker *w, int64_t now_mono);
 
 /* schedule.c: cron entries from the config */
 typedef struct drudge_schedule drudge_schedule;

@@ -10,6 +10,7 @@
  * against each other in tests/unit/test_sha256.c. */
 #include "internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -121,10 +122,14 @@ static int cpu_has_sha(void)
 int drudge__sha256_hw_available(void)
 {
 #ifdef HAVE_SHA_NI
-    static int known = -1;
-    if (known < 0)
-        known = cpu_has_sha();
-    return known;
+    /* threads may race to fill it in: they all compute the same answer */
+    static atomic_int known = -1;
+    int v = atomic_load_explicit(&known, memory_order_relaxed);
+    if (v < 0) {
+        v = cpu_has_sha();
+        atomic_store_explicit(&known, v, memory_order_relaxed);
+    }
+    return v;
 #else
     return 0;
 #endif

@@ -145,15 +145,22 @@ int drudge_ctx_attempt(drudge_ctx *ctx)
 
 int64_t drudge_ctx_deadline_ms(const drudge_ctx *ctx) { return ctx->deadline_ms; }
 
+int drudge_worker_stopping(void) { return drudge__stop_signals > 0; }
+
+int drudge__drain_over(const drudge_worker *w, int64_t now_mono)
+{
+    long long stop_at = atomic_load(&drudge__stop_at_mono);
+    return drudge__sigint_count >= 2 ||
+           (stop_at && now_mono >= stop_at + (int64_t)(w->cfg->drain_timeout * 1000));
+}
+
 int drudge_ctx_cancelled(drudge_ctx *ctx)
 {
     int64_t now = drudge__mono_ms();
     if (now > ctx->deadline_mono)
         return 1;
     /* a drain lets the job finish until its deadline (or a second SIGINT) */
-    long long stop_at = atomic_load(&drudge__stop_at_mono);
-    if (drudge__sigint_count >= 2 ||
-        (stop_at && now >= stop_at + (int64_t)(ctx->w->cfg->drain_timeout * 1000)))
+    if (drudge__drain_over(ctx->w, now))
         return 1;
     if (!ctx->in_child && atomic_load(&ctx->w->cur_cancel))
         ctx->cancelled = 1;
@@ -634,10 +641,17 @@ static void run_job(drudge_worker *w, job_slot *s, int attempt)
         o = drudge_ctx_error(&ctx, DRUDGE_FAIL, "%s", s->why ? s->why : "out of memory");
     } else {
         drudge_job job = {s->id, w->cls.name, s->payload, s->len, obj};
-        if (w->cls.isolation == DRUDGE_ISOLATION_FORK)
+        if (w->cls.isolation == DRUDGE_ISOLATION_FORK) {
             o = run_forked(w, &ctx, &job, &requeue);
-        else
+        } else {
             o = w->def->handler(&ctx, &job, w->def->userdata);
+            /* stopped by the end of the drain: back to the head of the
+             * queue, uncharged, whatever the handler made of being stopped
+             * (unless it finished, or a user cancelled the job) */
+            if (o != DRUDGE_DONE && !atomic_load(&w->cur_cancel) &&
+                drudge__drain_over(w, drudge__mono_ms()))
+                requeue = 1;
+        }
     }
     int64_t run_ms = drudge__mono_ms() - ctx.started_mono;
     read_pending(&ctx);

@@ -124,6 +124,7 @@ def test_push_lines_pushes_every_line_in_order_with_its_status(cli, r):
     expected[7] = "order-7"
     assert ids == expected
     assert r.lrange(NOOP, 0, -1) == lines
+    assert r.keys("drudge:push:*") == []   # the bulk push's progress key is gone
     pipe = r.pipeline(transaction=False)
     for i in ids:
         pipe.hgetall(f"{NOOP}:status:{i}")
@@ -139,6 +140,7 @@ def test_push_lines_from_a_file(cli, r, tmp_path):
     ids = ok(cli("push", "--lines", NOOP, str(f))).stdout.split()
     assert ids == [sha256_id('{"a":1}'), sha256_id('{"a":2}')]
     assert r.llen(NOOP) == 2
+    assert r.keys("drudge:push:*") == []   # one script call needs no progress key
 
 
 def test_push_lines_with_one_bad_line_pushes_nothing(cli, r):
@@ -187,8 +189,10 @@ def test_push_lines_stopped_midway_by_redis_says_which_went_in(cli, r):
     lines = ['{"n":%d,"pad":"%s"}' % (i, "x" * 200) for i in range(20000)]
     r.config_set("maxmemory-policy", "noeviction")
     r.config_set("maxmemory", int(r.info("memory")["used_memory"]) + 1_500_000)
-    p = cli("push", "--lines", NOOP, input="\n".join(lines) + "\n")
-    r.config_set("maxmemory", 0)
+    try:
+        p = cli("push", "--lines", NOOP, input="\n".join(lines) + "\n")
+    finally:
+        r.config_set("maxmemory", 0)
     assert p.returncode == 1, p.stderr
     ids = p.stdout.split()
     assert 0 < len(ids) < len(lines) and len(ids) % 500 == 0, len(ids)

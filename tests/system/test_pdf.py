@@ -714,6 +714,19 @@ def test_cancel_stops_a_render_at_once(make_worker, r, site, cli):
     run_job(r, w, {"url": f"{site.base}/invoice.html", "output": "after-cancel.pdf"})
 
 
+def test_sigterm_right_after_a_job_stops_an_idle_worker_quickly(make_worker, r, site):
+    # between jobs the worker finishes opening the next page (the idle
+    # hook): a stop signal must not wait for that
+    w = make_worker()
+    pid, profile = w.browsers()[-1]
+    run_job(r, w, {"url": f"{site.base}/invoice.html", "output": "last.pdf"})
+    t0 = time.monotonic()
+    w.proc.send_signal(signal.SIGTERM)
+    assert w.proc.wait(20) == 0
+    assert time.monotonic() - t0 < 3, w.log()[-2000:]
+    wait_for(lambda: not browser_processes(profile), 10, what="the browser to go")
+
+
 def test_no_browser_outlives_a_killed_worker(make_worker):
     w = make_worker()
     pid, profile = w.browsers()[-1]

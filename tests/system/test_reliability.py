@@ -108,12 +108,16 @@ def test_sigterm_to_an_idle_worker_exits_0_within_a_second(r, workers):
     assert not any(f":{proc.pid}:" in w for w in worker_ids(r))
 
 
-@pytest.mark.parametrize("isolation", ["inprocess", "fork"])
+@pytest.mark.parametrize("isolation,poll_cancel", [
+    ("inprocess", False), ("fork", False),
+    # a handler that stops when drudge_ctx_cancelled() says so and returns
+    # an error: the job still goes back, uncharged
+    ("inprocess", True), ("fork", True)])
 def test_job_still_running_at_drain_deadline_goes_back_to_head_uncharged(
-        r, workers, config_file, isolation):
+        r, workers, config_file, isolation, poll_cancel):
     cfg = config_file("worker: {drain_timeout: 1}\n")
     (proc,) = workers.start("drudge-noop", "--isolation", isolation, config=cfg)
-    long_payload, long_id = push(r, {"n": 1, "sleep_ms": 10000})
+    long_payload, long_id = push(r, {"n": 1, "sleep_ms": 10000, "poll_cancel": poll_cancel})
     wait_state(r, long_id, "running", [proc])
     # a second job waits behind it in the queue
     other_payload, other_id = push(r, {"n": 2})
@@ -131,11 +135,12 @@ def test_job_still_running_at_drain_deadline_goes_back_to_head_uncharged(
     assert not any(processing_lists(r).values()), processing_lists(r)
 
 
-@pytest.mark.parametrize("isolation", ["inprocess", "fork"])
-def test_second_sigint_requeues_the_running_job_at_once(r, workers, isolation):
+@pytest.mark.parametrize("isolation,poll_cancel", [
+    ("inprocess", False), ("fork", False), ("inprocess", True)])
+def test_second_sigint_requeues_the_running_job_at_once(r, workers, isolation, poll_cancel):
     # default drain_timeout (25 s): only the second SIGINT can make it quick
     (proc,) = workers.start("drudge-noop", "--isolation", isolation)
-    long_payload, long_id = push(r, {"n": 1, "sleep_ms": 20000})
+    long_payload, long_id = push(r, {"n": 1, "sleep_ms": 20000, "poll_cancel": poll_cancel})
     wait_state(r, long_id, "running", [proc])
     proc.send_signal(signal.SIGINT)
     time.sleep(0.5)

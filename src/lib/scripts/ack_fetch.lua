@@ -90,10 +90,10 @@ for i = 0, n - 1 do
       -- start of a job that finished before anything marked it running
       local f = {'state', 'done', 'progress', '100', 'finished_at', now}
       if not marked then
-        local n = #f
-        f[n + 1], f[n + 2] = 'attempts', tonumber(h[3] or '0') + 1
-        f[n + 3], f[n + 4] = 'started_at', now - run_ms
-        f[n + 5], f[n + 6] = 'worker', worker
+        local nf = #f
+        f[nf + 1], f[nf + 2] = 'attempts', tonumber(h[3] or '0') + 1
+        f[nf + 3], f[nf + 4] = 'started_at', now - run_ms
+        f[nf + 5], f[nf + 6] = 'worker', worker
       end
       if text ~= '' then
         f[#f + 1], f[#f + 2] = 'result', text

@@ -4,6 +4,9 @@
  *   outcome         done | retry | fail | unavailable | crash | hang
  *   progress_steps  report progress this many times while sleeping
  *   result          echoed back as the job's result
+ *   poll_cancel     true: sleep in 10 ms slices and stop (retry, "stopped")
+ *                   once drudge_ctx_cancelled() says so, as a long handler
+ *                   should; false (default): sleep through it
  * With none of them the job is done at once. */
 #include "drudge.h"
 
@@ -21,6 +24,22 @@ static void sleep_ms(long ms)
     }
 }
 
+/* Sleep ms; with poll, in slices, returning 1 as soon as the runtime says
+ * to stop (cancel, time limit, end of the drain). */
+static int work(drudge_ctx *ctx, long ms, int poll)
+{
+    if (!poll) {
+        sleep_ms(ms);
+        return 0;
+    }
+    for (long left = ms; left > 0; left -= 10) {
+        if (drudge_ctx_cancelled(ctx))
+            return 1;
+        sleep_ms(left < 10 ? left : 10);
+    }
+    return drudge_ctx_cancelled(ctx);
+}
+
 static drudge_outcome noop(drudge_ctx *ctx, const drudge_job *job, void *userdata)
 {
     (void)userdata;
@@ -36,6 +55,12 @@ static drudge_outcome noop(drudge_ctx *ctx, const drudge_job *job, void *userdat
             return drudge_ctx_error(ctx, DRUDGE_FAIL, "progress_steps must be an integer from 0 to 1000");
         steps = (long)json_integer_value(v);
     }
+    int poll = 0;
+    if ((v = json_object_get(job->json, "poll_cancel")) != NULL) {
+        if (!json_is_boolean(v))
+            return drudge_ctx_error(ctx, DRUDGE_FAIL, "poll_cancel must be true or false");
+        poll = json_is_true(v);
+    }
     const char *outcome = "done";
     if ((v = json_object_get(job->json, "outcome")) != NULL) {
         if (!json_is_string(v))
@@ -44,13 +69,14 @@ static drudge_outcome noop(drudge_ctx *ctx, const drudge_job *job, void *userdat
     }
     if (steps > 0) {
         for (long i = 1; i <= steps; i++) {
-            sleep_ms(wait / steps);
+            if (work(ctx, wait / steps, poll))
+                return drudge_ctx_error(ctx, DRUDGE_RETRY, "stopped at step %ld/%ld", i, steps);
             char msg[64];
             snprintf(msg, sizeof msg, "step %ld/%ld", i, steps);
             drudge_ctx_progress(ctx, (int)(i * 100 / steps), msg);
         }
-    } else if (wait > 0) {
-        sleep_ms(wait);
+    } else if (wait > 0 && work(ctx, wait, poll)) {
+        return drudge_ctx_error(ctx, DRUDGE_RETRY, "stopped");
     }
     if (strcmp(outcome, "done") == 0) {
         if ((v = json_object_get(job->json, "result")) != NULL) {

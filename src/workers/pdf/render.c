@@ -462,16 +462,19 @@ void pdf_render_prepare(pdf_worker *w)
  * that arrives meanwhile waits at most a launch or ~2 s. */
 void pdf_render_idle(pdf_worker *w)
 {
-    int64_t now = pdf_mono_ms();
-    if (now < w->idle_retry_at)
+    if (drudge_worker_stopping() || pdf_mono_ms() < w->idle_retry_at)
         return;
-    if (pdf_browser_ready(&w->browser, now + 30000) < 0) {
+    if (pdf_browser_ready(&w->browser, pdf_mono_ms() + 15000) < 0) {
         /* the next job says why; meanwhile do not relaunch twice a second */
-        w->idle_retry_at = now + 10000;
+        w->idle_retry_at = pdf_mono_ms() + 10000;
         return;
     }
     spare_open(w);
-    page_wait(w, pdf_mono_ms() + 2000);
+    /* in short steps: a stop signal ends an idle worker within a second */
+    int64_t until = pdf_mono_ms() + 2000;
+    while (w->spare.state == PDF_PAGE_OPENING && !drudge_worker_stopping() &&
+           pdf_mono_ms() < until)
+        page_wait(w, pdf_mono_ms() + 100);
 }
 
 /* The job's page: the one opened ahead, or a new one. */

@@ -111,10 +111,10 @@ $(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
 PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o)
 $(BUILD)/tests/test_pdf_%.o: CPPFLAGS += -Isrc/workers/pdf
 $(addprefix $(BUILD)/tests/,test_pdf_b64 test_pdf_cdp test_pdf_env test_pdf_guard test_pdf_options test_pdf_paths test_pdf_pdfread): $(PDF_UNIT_OBJ)
-$(BUILD)/tests/test_strbuf: $(COMMON_OBJ)
+$(BUILD)/tests/test_strbuf $(BUILD)/tests/test_confine: $(COMMON_OBJ)
 # drudge-image's pure parts, unit-tested without ImageMagick
 $(BUILD)/tests/test_image_sniff: $(BUILD)/workers/image/sniff.o
-$(BUILD)/tests/test_image_confine: $(BUILD)/workers/image/confine.o
+$(BUILD)/tests/test_image_tmpdir: $(BUILD)/workers/image/tmpdir.o
 $(BUILD)/tests/test_image_sandbox: $(BUILD)/workers/image/sandbox.o
 $(BUILD)/tests/test_image_args: $(BUILD)/workers/image/args.o
 $(BUILD)/tests/test_image_policy: $(BUILD)/workers/image/policy.o
@@ -153,7 +153,7 @@ test: unit system
 
 lint:
 	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' $(LIB_SRC) $(COMMON_SRC) $(CLI_SRC) src/workers/*/*.c || { echo "lint: banned function"; exit 1; }
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Iinclude -Isrc/lib src
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Iinclude -Isrc/lib -Isrc/common src
 
 # bench/: C helpers built against the static library; the Gearman and
 # beanstalkd peers' C workers only where their libraries are installed.

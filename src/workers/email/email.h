@@ -35,7 +35,6 @@
 #define EMAIL_HEADER_NAME_MAX 76
 #define EMAIL_HEADER_VALUE_MAX 2048
 #define EMAIL_ATTACHMENTS_MAX 100
-#define EMAIL_PATH_MAX 1024    /* an attachment path, relative */
 #define EMAIL_FILENAME_MAX 255 /* an attachment's file name as shown */
 #define EMAIL_CONTENT_TYPE_MAX 127
 #define EMAIL_MESSAGE_ID_MAX (3 * 128 + EMAIL_ADDR_MAX + 8)
@@ -170,13 +169,11 @@ const char **email_message_recipients(const email_message *m, size_t *n);
  * attach.c - attachment files, confined to one directory.
  * ---------------------------------------------------------------------- */
 
-/* Why `path` may not name an attachment (absolute, "..", empty or "."
- * components, control characters, too long), or NULL. Pure; static string. */
-const char *email_attach_path_refusal(const char *path);
 /* Open the regular file `path` below the directory dirfd without following
- * any symlink on the way (each component opened with O_NOFOLLOW).
+ * any symlink on the way (confine_open_file with CONFINE_NO_SYMLINKS; the
+ * path is checked by confine_path_check, as message.c did when parsing).
  * Returns the fd (caller closes) with its size in *size, or -1 with the
- * reason in why (errno kept). */
+ * reason in why, naming the attachment (errno kept). */
 int email_attach_open(int dirfd, const char *path, uint64_t *size, char *why, size_t whycap);
 
 #endif

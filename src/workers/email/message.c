@@ -6,6 +6,8 @@
  * (attach.c does that) and nothing is sent. */
 #include "email.h"
 
+#include "confine.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,10 +247,10 @@ static int parse_attachment(parse_state *st, size_t idx, const json_t *v, email_
         if (strcmp(key, "path") == 0) {
             if ((a->path = string_of(st, what, item)) == NULL)
                 return -1;
-            const char *refusal = email_attach_path_refusal(a->path);
-            if (refusal != NULL) {
+            char refusal[128];
+            if (confine_path_check(a->path, strlen(a->path), refusal, sizeof refusal) < 0) {
                 quote(q, sizeof q, a->path);
-                return fail(st, "%s %s %s", what, q, refusal);
+                return fail(st, "%s %s: %s", what, q, refusal);
             }
         } else if (strcmp(key, "filename") == 0) {
             if ((a->filename = header_text_of(st, what, item, EMAIL_FILENAME_MAX)) == NULL)

@@ -8,7 +8,7 @@
  *   textgif.c  the `op_set: text_gif` job (the animated text demo)
  *   magick.c   MagickWand glue: policy, limits, formats, decode, encode, progress
  *   policy.c   the built-in ImageMagick policy (conf/policy.xml)
- *   confine.c  paths beneath the configured directories, atomic output
+ *   tmpdir.c   removing a job's temp directory (paths from jobs: src/common/confine.c)
  *   sniff.c    formats by magic bytes, declared sizes, frame counts
  *   sandbox.c  no_new_privs, rlimits, seccomp, Landlock, forbidden env
  *   args.c     JSON argument reading with messages

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024L)
@@ -89,8 +88,9 @@ int image_read_input(image_run *r, const char *rel, const char *role, image_blob
     const image_worker *w = r->w;
     char reason[256], allowed[128];
     int dirfd = -1, fd = -1, rc = -1;
+    uint64_t size;
     memset(blob, 0, sizeof *blob);
-    if (image_path_check(rel, strlen(rel), reason, sizeof reason) < 0) {
+    if (confine_path_check(rel, strlen(rel), reason, sizeof reason) < 0) {
         snprintf(why, whycap, "%s \"%.200s\": %s", role, rel, reason);
         return -1;
     }
@@ -98,30 +98,22 @@ int image_read_input(image_run *r, const char *rel, const char *role, image_blob
         snprintf(why, whycap, "image.input_dir \"%s\": %s", w->input_dir, strerror(errno));
         return -1;
     }
-    fd = image_open_beneath(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, reason, sizeof reason);
+    /* a symlink that stays inside input_dir is followed */
+    fd = confine_open_file(dirfd, rel, 0, &size, reason, sizeof reason);
     if (fd < 0) {
         snprintf(why, whycap, "%s \"%.200s\": %s", role, rel, reason);
         goto out;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        snprintf(why, whycap, "%s \"%.200s\": %s", role, rel, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whycap, "%s \"%.200s\": not a regular file", role, rel);
-        goto out;
-    }
-    if (st.st_size == 0) {
+    if (size == 0) {
         snprintf(why, whycap, "%s \"%.200s\": the file is empty", role, rel);
         goto out;
     }
-    if (st.st_size > w->cfg->image_limit_input * MIB) {
+    if (size > (uint64_t)w->cfg->image_limit_input * MIB) {
         snprintf(why, whycap, "%s \"%.200s\": %.1f MiB, over the limit of %ld MiB (image.limits.input)",
-                 role, rel, (double)st.st_size / MIB, w->cfg->image_limit_input);
+                 role, rel, (double)size / MIB, w->cfg->image_limit_input);
         goto out;
     }
-    if (load_file(fd, (size_t)st.st_size, w->in_child, blob, reason, sizeof reason) < 0) {
+    if (load_file(fd, (size_t)size, w->in_child, blob, reason, sizeof reason) < 0) {
         snprintf(why, whycap, "%s \"%.200s\": %s", role, rel, reason);
         goto out;
     }
@@ -170,7 +162,7 @@ int image_output_plan(const image_worker *w, const char *rel, image_format expli
                       image_format *out, char *why, size_t whycap)
 {
     char reason[256], writable[128];
-    if (image_path_check(rel, strlen(rel), reason, sizeof reason) < 0) {
+    if (confine_path_check(rel, strlen(rel), reason, sizeof reason) < 0) {
         snprintf(why, whycap, "output \"%.200s\": %s", rel, reason);
         return -1;
     }
@@ -214,8 +206,9 @@ int image_write_output(image_run *r, const char *rel, image_format format, const
         snprintf(why, whycap, "image.output_dir \"%s\": %s", r->w->output_dir, strerror(errno));
         goto out;
     }
-    if ((parent = image_open_parent(dirfd, rel, 1, &leaf, reason, sizeof reason)) < 0 ||
-        image_write_atomic(parent, leaf, blob, len, reason, sizeof reason) < 0) {
+    if ((parent = confine_open_parent(dirfd, rel, CONFINE_CREATE_DIRS, &leaf, reason,
+                                      sizeof reason)) < 0 ||
+        confine_write_atomic(parent, leaf, blob, len, reason, sizeof reason) < 0) {
         snprintf(why, whycap, "output \"%.200s\": %s", rel, reason);
         goto out;
     }

@@ -7,7 +7,7 @@
  *
  * Measured on ImageMagick 6.9.11 (Debian 12), and why this file is shaped so:
  * a `text:/etc/passwd` style name makes MagickPing abort the process, so
- * files are read by confine.c and handed over as blobs with the format set;
+ * files are read by job.c and handed over as blobs with the format set;
  * Debian's /etc policy is read last and its last matching entry wins, so the
  * policy goes in with SetMagickSecurityPolicy and the limits with
  * MagickSetResourceLimit; failures leave magick-* temp files behind, so each
@@ -17,7 +17,7 @@
  * larger than the image; a pixel flood fails with an empty message. */
 #include "image.h"
 
-#include "confine.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -473,7 +473,7 @@ static int watermark_parse(image_op *op, const image_args *a, const image_worker
     char why[256];
     if (image_args_string(a, "image", 1, NULL, op->path, sizeof op->path) < 0)
         return -1;
-    if (image_path_check(op->path, strlen(op->path), why, sizeof why) < 0) {
+    if (confine_path_check(op->path, strlen(op->path), why, sizeof why) < 0) {
         snprintf(a->why, a->whycap, "%s: image \"%.100s\": %s", a->where, op->path, why);
         return -1;
     }

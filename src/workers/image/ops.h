@@ -29,7 +29,7 @@ typedef struct image_op {
     int gravity;          /* image_gravity */
     image_format format;
     char color[64];
-    char path[IMAGE_PATH_MAX + 1];
+    char path[CONFINE_PATH_MAX + 1];
 } image_op;
 
 struct image_op_spec {

@@ -5,7 +5,7 @@
  * sandbox (sandbox.c) with this worker's paths and limits. */
 #include "image.h"
 
-#include "confine.h"
+#include "tmpdir.h"
 
 #include <dirent.h>
 #include <errno.h>

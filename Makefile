@@ -108,7 +108,7 @@ endef
 $(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
 # drudge-pdf's pure parts (and the DevTools framing, over plain pipes),
 # unit-tested without Chromium or ImageMagick.
-PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o)
+PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o) $(COMMON_OBJ)
 $(BUILD)/tests/test_pdf_%.o: CPPFLAGS += -Isrc/workers/pdf
 $(addprefix $(BUILD)/tests/,test_pdf_b64 test_pdf_cdp test_pdf_env test_pdf_guard test_pdf_options test_pdf_paths test_pdf_pdfread): $(PDF_UNIT_OBJ)
 $(BUILD)/tests/test_strbuf $(BUILD)/tests/test_confine: $(COMMON_OBJ)

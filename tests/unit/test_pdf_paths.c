@@ -74,17 +74,20 @@ static void test_path_check(void **state)
 {
     (void)state;
     char why[PDF_WHY_MAX];
-    const char *good[] = {"a.pdf", "invoices/2024/123.pdf", "a//b.pdf", ".hidden.pdf", "a..b.pdf",
-                          NULL};
-    const char *bad[] = {"",        "/etc/passwd", "..",   "../x.pdf", "a/../../x",
-                         "./a.pdf", "a/./b",       "dir/", "a\nb.pdf", NULL};
+    /* the rules are src/common/confine's (tests/unit/test_confine.c has
+     * them all); these are the ones jobs meet */
+    const char *good[] = {"a.pdf", "invoices/2024/123.pdf", ".hidden.pdf", "a..b.pdf", NULL};
+    const char *bad[] = {"",      "/etc/passwd", "..",       "../x.pdf", "a/../../x", "./a.pdf",
+                         "a/./b", "dir/",        "a\nb.pdf", "a//b.pdf", NULL};
     for (size_t i = 0; good[i]; i++)
-        assert_int_equal(pdf_path_check(good[i], why, sizeof why), 0);
+        assert_int_equal(pdf_path_check(good[i], strlen(good[i]), why, sizeof why), 0);
     for (size_t i = 0; bad[i]; i++) {
-        if (pdf_path_check(bad[i], why, sizeof why) != -1)
+        if (pdf_path_check(bad[i], strlen(bad[i]), why, sizeof why) != -1)
             print_error("\"%s\" accepted\n", bad[i]);
-        assert_int_equal(pdf_path_check(bad[i], why, sizeof why), -1);
+        assert_int_equal(pdf_path_check(bad[i], strlen(bad[i]), why, sizeof why), -1);
     }
+    /* a JSON string with a NUL inside: its length, not strlen, is checked */
+    assert_int_equal(pdf_path_check("a.pdf\0/../x", 11, why, sizeof why), -1);
 }
 
 static void test_input_stays_inside(void **state)
@@ -99,11 +102,11 @@ static void test_input_stays_inside(void **state)
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(pdf_input_open(in, "escape", why, sizeof why), -1);
-    assert_non_null(strstr(why, "outside the input directory"));
+    assert_non_null(strstr(why, "leads outside the directory"));
     assert_int_equal(pdf_input_open(in, "sub", why, sizeof why), -1);
     assert_non_null(strstr(why, "not a regular file"));
     assert_int_equal(pdf_input_open(in, "missing.png", why, sizeof why), -1);
-    assert_non_null(strstr(why, "cannot open"));
+    assert_non_null(strstr(why, "does not exist"));
     assert_int_equal(pdf_input_open(in, "../secret.txt", why, sizeof why), -1);
 }
 
@@ -140,7 +143,7 @@ static void test_output_never_follows_symlinks(void **state)
     char out[512], p[512], why[PDF_WHY_MAX];
     path_of(out, sizeof out, "out");
     assert_int_equal(pdf_output_save(out, "evil/x.pdf", "%PDF", 4, why, sizeof why), -1);
-    assert_non_null(strstr(why, "not a plain directory"));
+    assert_non_null(strstr(why, "symlink"));
     path_of(p, sizeof p, "elsewhere/x.pdf");
     assert_int_equal(access(p, F_OK), -1);
     assert_int_equal(pdf_output_save(out, "../x.pdf", "%PDF", 4, why, sizeof why), -1);

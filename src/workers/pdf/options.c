@@ -109,7 +109,8 @@ static int k_images(const json_t *v, pdf_job_opts *o, char *why, size_t whycap)
             snprintf(why, whycap, "\"images\"[%zu] must be a string", i);
             return -1;
         }
-        if (pdf_path_check(json_string_value(item), inner, sizeof inner) < 0) {
+        if (pdf_path_check(json_string_value(item), json_string_length(item), inner,
+                           sizeof inner) < 0) {
             snprintf(why, whycap, "\"images\"[%zu]: %s", i, inner);
             return -1;
         }
@@ -123,7 +124,7 @@ static int k_output(const json_t *v, pdf_job_opts *o, char *why, size_t whycap)
     char inner[PDF_WHY_MAX];
     if (want_string("output", v, 1024, &o->output, why, whycap) < 0)
         return -1;
-    if (pdf_path_check(o->output, inner, sizeof inner) < 0) {
+    if (pdf_path_check(o->output, json_string_length(v), inner, sizeof inner) < 0) {
         snprintf(why, whycap, "\"output\": %s", inner);
         return -1;
     }

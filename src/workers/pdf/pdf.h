@@ -139,9 +139,10 @@ void pdf_job_page_size(const pdf_job_opts *o, double *w, double *h);
  * paths.c - files only inside the configured directories.
  * ---------------------------------------------------------------------- */
 
-/* 0 if rel is a relative path we accept: 1-1024 bytes, no leading '/', no
- * "." or ".." component, no control characters; else -1 with a reason. */
-int pdf_path_check(const char *rel, char *why, size_t whycap);
+/* 0 if rel (len bytes, as the JSON parser gave them) is a relative path we
+ * accept (confine_path_check: no "..", "." or empty components, no control
+ * bytes, bounded); else -1 with a reason. */
+int pdf_path_check(const char *rel, size_t len, char *why, size_t whycap);
 /* Open dir/rel for reading: a regular file, no escape from dir (symlinks
  * included). Returns the fd or -1 with a reason. */
 int pdf_input_open(const char *dir, const char *rel, char *why, size_t whycap);

@@ -276,7 +276,8 @@ int drudge_push(drudge_client *c, const char *class_name, const char *payload,
 /* Push n jobs pipelined. ids_out (n entries) receives each id. Returns the
  * number pushed: n, or fewer after a Redis failure midway (the first ones,
  * in order, are in the queue for sure; the error says why the rest are
- * not), or -1 when none is: a bad payload stops before anything is sent
+ * not, and after a lost connection how many after them may be in too), or
+ * -1 when none was confirmed: a bad payload stops before anything is sent
  * (the error names it, "job N: ..."). */
 long drudge_push_many(drudge_client *c, const char *class_name, const char *const *payloads,
                       const size_t *lens, size_t n, char (*ids_out)[DRUDGE_ID_MAX + 1]);

@@ -337,6 +337,18 @@ int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t le
         else
             snprintf(why, whycap, "cannot rename the output into place: %s", strerror(err));
     } else {
+        /* the rename itself is durable once the directory is synced (a
+         * file system that cannot sync a directory has nothing to do) */
+        int dir = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir >= 0 && fsync(dir) < 0 && errno != EINVAL && errno != EROFS) {
+            err = errno;
+            snprintf(why, whycap, "cannot sync the output directory: %s", strerror(err));
+            close(dir);
+            errno = err;
+            return -1; /* the output is in place; only its durability failed */
+        }
+        if (dir >= 0)
+            close(dir);
         rc = 0;
     }
     if (rc < 0) {

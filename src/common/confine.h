@@ -64,8 +64,10 @@ int confine_open_parent(int dirfd, const char *rel, unsigned flags, const char *
 /* Write buf[0..len) to the name `leaf` (one component) in the directory
  * dirfd atomically: a temp file ".<leaf>.<random>.tmp" beside it, written,
  * fdatasync'd, then renamed over leaf (a file or symlink of that name is
- * replaced, never followed; a directory is an error). The temp file is gone
- * afterwards whatever happens. 0, or -1 with errno and why. */
+ * replaced, never followed; a directory is an error), and the directory
+ * synced. On an error the temp file is removed; only a process killed in
+ * the middle leaves one behind (".<leaf>.<hex>.tmp"). 0, or -1 with errno
+ * and why. */
 int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t len, char *why,
                          size_t whycap);
 

@@ -72,15 +72,19 @@ int drudge__requeue_all(drudge_worker *w, drudge_conn *c)
             char id[DRUDGE_ID_MAX + 1], status_key[DRUDGE_KEY_MAX + DRUDGE_ID_MAX];
             drudge__payload_id(e->str, e->len, w->cfg->max_payload_bytes, id);
             drudge__key_status(&w->keys, id, status_key, sizeof status_key);
-            const char *rargv[4] = {w->processing_key, w->keys.queue, status_key, e->str};
-            size_t lens[4] = {strlen(rargv[0]), strlen(rargv[1]), strlen(rargv[2]), e->len};
-            redisReply *q = drudge__conn_eval(c, &drudge__script_requeue, 3, 4, rargv, lens);
+            char ttl[24];
+            snprintf(ttl, sizeof ttl, "%ld", w->cls.status_ttl);
+            const char *rargv[5] = {w->processing_key, w->keys.queue, status_key, e->str, ttl};
+            size_t lens[5] = {strlen(rargv[0]), strlen(rargv[1]), strlen(rargv[2]), e->len,
+                              strlen(ttl)};
+            redisReply *q = drudge__conn_eval(c, &drudge__script_requeue, 3, 5, rargv, lens);
             if (q == NULL) {
                 rc = -1;
                 break;
             }
-            if (q->type == REDIS_REPLY_INTEGER && q->integer == 1)
-                drudge_log(DRUDGE_LOG_INFO, "requeued", "class=%s id=%s", w->cls.name, id);
+            if (q->type == REDIS_REPLY_INTEGER && q->integer >= 1)
+                drudge_log(DRUDGE_LOG_INFO, q->integer == 2 ? "cancelled" : "requeued",
+                           "class=%s id=%s", w->cls.name, id);
             freeReplyObject(q);
         }
     }

@@ -647,9 +647,9 @@ static void run_job(drudge_worker *w, job_slot *s, int attempt)
             o = w->def->handler(&ctx, &job, w->def->userdata);
             /* stopped by the end of the drain: back to the head of the
              * queue, uncharged, whatever the handler made of being stopped
-             * (unless it finished, or a user cancelled the job) */
-            if (o != DRUDGE_DONE && !atomic_load(&w->cur_cancel) &&
-                drudge__drain_over(w, drudge__mono_ms()))
+             * (unless it finished; a job a user asked to cancel ends
+             * cancelled instead - the ack script decides that) */
+            if (o != DRUDGE_DONE && drudge__drain_over(w, drudge__mono_ms()))
                 requeue = 1;
         }
     }

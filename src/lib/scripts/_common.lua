@@ -26,3 +26,15 @@ local function publish_many(status_keys)
     if subs[i] > 0 then publish_now(subs[i - 1]) end
   end
 end
+
+-- A job flagged for cancelling (`drudge cancel` while a worker held it) that
+-- is being given back - a drain's end, a dead worker, an unrun prefetch -
+-- ends cancelled instead of going back to the queue. True if it did.
+local function cancel_flagged(status_key, ttl)
+  if not redis.call('HGET', status_key, 'cancel') then return false end
+  redis.call('HSET', status_key, 'state', 'cancelled', 'finished_at', now_ms())
+  redis.call('HDEL', status_key, 'cancel', 'next_retry_at', 'due_at')
+  redis.call('EXPIRE', status_key, ttl)
+  publish(status_key)
+  return true
+end

@@ -78,7 +78,9 @@ for i = 0, n - 1 do
       run_total = run_total + run_ms
       observe(run_ms)
     end
-    if h[2] and outcome ~= 'done' and outcome ~= 'requeue' and outcome ~= 'defer' then
+    -- a job a user asked to cancel ends cancelled unless it finished: also
+    -- when it is given back (a drain's end, unrun after a sick service)
+    if h[2] and outcome ~= 'done' and outcome ~= 'defer' then
       outcome = 'cancelled'
     end
     if counted and not marked and outcome ~= 'done' then

@@ -6,8 +6,10 @@
 -- KEYS: 1 processing (dead worker's), 2 queue, 3 status key, 4 failed, 5 stats
 -- ARGV: 1 payload, 2 max_attempts, 3 error text, 4 status_ttl, 5 failed_max,
 --       6 was running (1 for the head of the list, else 0)
--- Returns '' (not there any more), 'queued' or 'failed'.
+-- Returns '' (not there any more), 'queued', 'failed' or 'cancelled' (a
+-- user had asked to cancel it).
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return '' end
+if cancel_flagged(KEYS[3], tonumber(ARGV[4])) then return 'cancelled' end
 local now = now_ms()
 local h = redis.call('HMGET', KEYS[3], 'state', 'attempts')
 local attempts = tonumber(h[2] or '0')

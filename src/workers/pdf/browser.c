@@ -403,6 +403,13 @@ static int browser_setup(pdf_browser *b, int64_t deadline)
     return 0;
 }
 
+/* A launch between jobs (the idle hook) ends early for a stop signal. */
+static int stopping_tick(void *ud)
+{
+    (void)ud;
+    return drudge_worker_stopping();
+}
+
 static int browser_start(pdf_browser *b, int64_t deadline)
 {
     launch L;
@@ -443,6 +450,8 @@ static int browser_start(pdf_browser *b, int64_t deadline)
     pdf_cdp_init(&b->cdp, L.to_chrome[1], L.from_chrome[0]);
     L.to_chrome[1] = L.from_chrome[0] = -1;
     pdf_browser_idle(b);
+    if (b->start_stops_on_signal)
+        b->cdp.tick = stopping_tick;
     close(L.pid_pipe[1]);
     L.pid_pipe[1] = -1;
     b->chrome = read_chrome_pid(L.pid_pipe[0]);
@@ -459,6 +468,7 @@ static int browser_start(pdf_browser *b, int64_t deadline)
         pdf_browser_stop(b, "start_failed");
         return -1;
     }
+    pdf_browser_idle(b); /* no tick of the launch's left behind */
     b->started_ms = pdf_mono_ms();
     drudge_log(DRUDGE_LOG_INFO, "browser_start", "pid=%d version=%s profile=%s ms=%lld",
                (int)b->chrome, b->product, b->dir, (long long)(b->started_ms - t0));

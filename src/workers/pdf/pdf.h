@@ -246,6 +246,7 @@ typedef struct pdf_browser {
     pdf_cdp cdp;
     long jobs;       /* jobs since the start */
     long generation; /* starts so far: what was opened in an older one is gone */
+    int start_stops_on_signal; /* a launch gives up when the worker is told to stop */
     int64_t started_ms;
     char dir[256]; /* private profile dir (removed by the reaper) */
     char log[280]; /* Chromium's stderr */

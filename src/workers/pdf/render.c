@@ -464,7 +464,12 @@ void pdf_render_idle(pdf_worker *w)
 {
     if (drudge_worker_stopping() || pdf_mono_ms() < w->idle_retry_at)
         return;
-    if (pdf_browser_ready(&w->browser, pdf_mono_ms() + 15000) < 0) {
+    /* a launch here gives up at a stop signal, so an idle worker still
+     * stops at once */
+    w->browser.start_stops_on_signal = 1;
+    int rc = pdf_browser_ready(&w->browser, pdf_mono_ms() + 15000);
+    w->browser.start_stops_on_signal = 0;
+    if (rc < 0) {
         /* the next job says why; meanwhile do not relaunch twice a second */
         w->idle_retry_at = pdf_mono_ms() + 10000;
         return;
@@ -473,8 +478,14 @@ void pdf_render_idle(pdf_worker *w)
     /* in short steps: a stop signal ends an idle worker within a second */
     int64_t until = pdf_mono_ms() + 2000;
     while (w->spare.state == PDF_PAGE_OPENING && !drudge_worker_stopping() &&
-           pdf_mono_ms() < until)
+           pdf_mono_ms() < until) {
+        if (w->browser.cdp.wfd < 0) {
+            /* the browser died under the page: the next call replaces it */
+            page_fail(w, w->browser.cdp.errstr);
+            break;
+        }
         page_wait(w, pdf_mono_ms() + 100);
+    }
 }
 
 /* The job's page: the one opened ahead, or a new one. */

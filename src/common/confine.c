@@ -25,6 +25,24 @@ void confine_force_fallback(int on)
     atomic_store(&force_fallback, on);
 }
 
+int confine_make_dirs(const char *dir)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int refuse(char *why, size_t whycap, const char *reason)
 {
     snprintf(why, whycap, "%s", reason);

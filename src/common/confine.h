@@ -30,6 +30,10 @@ enum confine_flags {
     CONFINE_CREATE_DIRS = 1u << 1,
 };
 
+/* mkdir -p for a directory the configuration names (the admin's path, not
+ * a job's: no confinement). 0, or -1 with errno. */
+int confine_make_dirs(const char *dir);
+
 /* Check a job-supplied path of len bytes (len counts an embedded NUL, so a
  * JSON "a\u0000b" is refused: pass the length the parser gave). 0, or -1
  * with the reason in why. Pure. */

@@ -57,17 +57,23 @@ typedef struct push_args {
     size_t lens[9];
 } push_args;
 
+static int check_class(drudge_client *c, const char *class_name)
+{
+    if (drudge_class_valid(class_name))
+        return 0;
+    snprintf(c->errstr, sizeof c->errstr,
+             "invalid class name \"%.*s\": use 1-%d characters of [A-Za-z0-9_.:-]", 64,
+             class_name ? class_name : "", DRUDGE_CLASS_MAX);
+    return -1;
+}
+
 /* Validate one payload and lay out the script arguments. */
 static int prepare(drudge_client *c, const char *class_name, const char *payload, size_t len,
                    const drudge_push_opts *opts, push_args *a, char id_out[DRUDGE_ID_MAX + 1])
 {
     char why[DRUDGE_ERRSTR_MAX];
-    if (!drudge_class_valid(class_name)) {
-        snprintf(c->errstr, sizeof c->errstr,
-                 "invalid class name \"%.*s\": use 1-%d characters of [A-Za-z0-9_.:-]", 64,
-                 class_name ? class_name : "", DRUDGE_CLASS_MAX);
+    if (check_class(c, class_name) < 0)
         return -1;
-    }
     json_t *obj = drudge_payload_parse(payload, len, c->cfg->max_payload_bytes, why, sizeof why);
     if (obj == NULL) {
         snprintf(c->errstr, sizeof c->errstr, "%s", why);
@@ -166,12 +172,8 @@ long drudge_push_many(drudge_client *c, const char *class_name, const char *cons
     long pushed = -1;
     drudge_keys keys;
     char classes_key[DRUDGE_KEY_MAX];
-    if (!drudge_class_valid(class_name)) {
-        snprintf(c->errstr, sizeof c->errstr,
-                 "invalid class name \"%.*s\": use 1-%d characters of [A-Za-z0-9_.:-]", 64,
-                 class_name ? class_name : "", DRUDGE_CLASS_MAX);
+    if (check_class(c, class_name) < 0)
         return -1;
-    }
     if (drudge__keys_init(&keys, c->cfg->namespace_, class_name) < 0 ||
         drudge__key_classes(c->cfg->namespace_, classes_key, sizeof classes_key) < 0) {
         snprintf(c->errstr, sizeof c->errstr, "key name too long");

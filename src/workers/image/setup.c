@@ -5,6 +5,7 @@
  * sandbox (sandbox.c) with this worker's paths and limits. */
 #include "image.h"
 
+#include "confine.h"
 #include "tmpdir.h"
 
 #include <dirent.h>
@@ -23,31 +24,12 @@ extern char **environ;
 #define MIB (1024ULL * 1024ULL)
 #define TEMP_PREFIX "drudge-image."
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Absolute form of a configured directory; output_dir is created if missing. */
 static int resolve_dir(const char *key, const char *dir, int create, char *out, size_t cap,
                        char *why, size_t whycap)
 {
     char buf[PATH_MAX];
-    if (create && make_dirs(dir) < 0) {
+    if (create && confine_make_dirs(dir) < 0) {
         snprintf(why, whycap, "image.%s \"%s\": cannot create it: %s", key, dir, strerror(errno));
         return -1;
     }

@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 int pdf_path_check(const char *rel, size_t len, char *why, size_t whycap)
@@ -36,32 +35,11 @@ int pdf_input_open(const char *dir, const char *rel, char *why, size_t whycap)
     return fd;
 }
 
-/* mkdir -p for the configured base directory (the admin's path). */
-static int make_base(const char *dir)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 int pdf_output_save(const char *dir, const char *rel, const void *data, size_t len, char *why,
                     size_t whycap)
 {
     int base = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (base < 0 && (errno != ENOENT || make_base(dir) < 0 ||
+    if (base < 0 && (errno != ENOENT || confine_make_dirs(dir) < 0 ||
                      (base = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
         snprintf(why, whycap, "cannot open output directory \"%s\": %s", dir, strerror(errno));
         return -1;

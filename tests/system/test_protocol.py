@@ -193,3 +193,15 @@ def test_the_documented_worker_example_builds_and_works(r, workers, tmp_path):
     assert json.loads(st["result"]) == {"greeting": "hello, ann"}
     st = wait_state(r, "g2", "failed", procs, cls="GreetJob")
     assert st["error"] == '"name" must be a string'
+
+
+def test_noop_refuses_bad_fields_with_a_clear_error(r, workers):
+    procs = workers.start("drudge-noop")
+    cases = {"b1": ({"sleep_ms": -1}, "sleep_ms must be an integer from 0 to 3600000"),
+             "b2": ({"poll_cancel": "yes"}, "poll_cancel must be true or false"),
+             "b3": ({"outcome": 7}, "outcome must be a string")}
+    for job_id, (fields, _) in cases.items():
+        r.rpush(CLS, json.dumps(dict(fields, id=job_id)))
+    for job_id, (_, error) in cases.items():
+        st = wait_state(r, job_id, "failed", procs)
+        assert st["error"] == error, st

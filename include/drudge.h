@@ -140,7 +140,7 @@ typedef struct drudge_config {
     double email_timeout;         /* seconds for one whole send, default 60 */
 
     /* pdf: */
-    char *pdf_chromium;           /* browser binary, default /usr/bin/chromium */
+    char *pdf_chromium;           /* browser binary, or "auto" (the default) */
     char *pdf_output_dir;         /* outputs are relative to this */
     char *pdf_input_dir;          /* images jobs read from here */
     char **pdf_allowed_hosts;     /* hosts pages may load from; empty = any */

@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config
 libhiredis-dev libjansson-dev libyaml-dev libcmocka-dev
 libcurl4-openssl-dev libmicrohttpd-dev libmagickwand-6.q16-dev libseccomp-dev
 redis-server redis-tools supervisor
-imagemagick fonts-dejavu-core chromium poppler-utils
+imagemagick fonts-dejavu-core chromium chromium-headless-shell poppler-utils
 python3 python3-pytest python3-redis python3-aiosmtpd
 curl procps prometheus
 cppcheck valgrind"

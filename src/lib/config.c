@@ -445,7 +445,7 @@ static const key_spec email_keys[] = {
 };
 
 static const key_spec pdf_keys[] = {
-    {.key = "chromium", .type = T_STR, .offset = CFG(pdf_chromium), .def_str = "/usr/bin/chromium"},
+    {.key = "chromium", .type = T_STR, .offset = CFG(pdf_chromium), .def_str = "auto"},
     {.key = "output_dir", .type = T_STR, .offset = CFG(pdf_output_dir), .def_str = "var/out"},
     {.key = "input_dir", .type = T_STR, .offset = CFG(pdf_input_dir), .def_str = "var/uploads"},
     {.key = "allowed_hosts",

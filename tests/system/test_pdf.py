@@ -31,7 +31,13 @@ from conftest import RedisServer, binary, status, wait_for
 CLS = "PdfJob"
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "fixtures", "invoice")
+# The browsers drudge-pdf runs: what pdf.chromium "auto" finds first (the
+# headless shell, when chromium-headless-shell is installed) and Debian's
+# full chromium. The rendering and hostile-input tests run on each.
+SHELL = "/usr/lib/chromium/chromium-headless-shell"
 CHROMIUM = "/usr/bin/chromium"
+BROWSERS = [pytest.param(b, id=name) for name, b in (("shell", SHELL), ("chromium", CHROMIUM))
+            if os.path.exists(b)]
 CONVERT = "/usr/bin/convert"
 TIMEOUT = 90
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
@@ -39,7 +45,7 @@ A4 = (595.3, 841.9)
 LETTER = (612.0, 792.0)
 
 pytestmark = pytest.mark.skipif(
-    not (os.path.exists(binary("drudge-pdf")) and os.path.exists(CHROMIUM)
+    not (os.path.exists(binary("drudge-pdf")) and BROWSERS
          and subprocess.run(["which", "pdfinfo"], capture_output=True).returncode == 0),
     reason="drudge-pdf not built, or chromium / poppler-utils not installed")
 
@@ -205,7 +211,7 @@ class PdfWorker:
     def browsers(self):
         """[(pid, profile dir)] of every browser this worker started."""
         return [(int(p), d) for p, d in
-                re.findall(r"event=browser_start pid=(\d+) \S+ profile=(\S+)", self.log())]
+                re.findall(r"event=browser_start pid=(\d+) .*?profile=(\S+)", self.log())]
 
     def stop(self, sig=signal.SIGTERM, timeout=40):
         if self.proc.poll() is None:
@@ -241,13 +247,14 @@ def browser_processes(profile):
     return pids
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory, site):
-    """One Redis and one worker for the tests that only render."""
+@pytest.fixture(scope="module", params=BROWSERS)
+def shared(request, tmp_path_factory, site):
+    """One Redis and one worker for the tests that only render, per browser."""
     tmp = tmp_path_factory.mktemp("pdf-shared")
     (tmp / "redis").mkdir()
     redis = RedisServer(tmp / "redis", appendonly=False)
-    w = PdfWorker(tmp, redis.url, config_text(tmp))
+    w = PdfWorker(tmp, redis.url, config_text(tmp, {"chromium": request.param}))
+    assert f"path={request.param} " in w.log(), w.log()[-2000:]
     yield redis.client, w
     w.stop()
     redis.stop()
@@ -340,11 +347,26 @@ def band_pixels(path):
 
 # ---- rendering (one shared worker) ----
 
-def test_version_names_the_browser():
+def test_version_names_the_browser(tmp_path):
+    """pdf.chromium "auto" (the default) takes the headless shell when it is
+    installed, else /usr/bin/chromium; a configured path is taken as it is."""
     out = subprocess.run([binary("drudge-pdf"), "--version"], capture_output=True, text=True,
                          timeout=60, env=clean_env())
     assert out.returncode == 0
-    assert re.search(r"chromium: Chromium \d+", out.stdout), out.stdout
+    auto = SHELL if os.path.exists(SHELL) else CHROMIUM
+    assert re.search(r"chromium: Chromium \d+[^\n]* \(" + re.escape(auto) + r"\)\n", out.stdout), \
+        out.stdout
+    for browser in [p.values[0] for p in BROWSERS] + ["/nonexistent/chromium"]:
+        cfg = tmp_path / "v.yaml"
+        cfg.write_text(f"pdf: {json.dumps({'chromium': browser})}\n")
+        out = subprocess.run([binary("drudge-pdf"), "--config", str(cfg), "--version"],
+                             capture_output=True, text=True, timeout=60, env=clean_env())
+        assert out.returncode == 0
+        if browser.startswith("/nonexistent"):
+            assert f'chromium: not found at "{browser}"' in out.stdout, out.stdout
+        else:
+            assert re.search(r"chromium: Chromium \d+[^\n]* \(" + re.escape(browser) + r"\)\n",
+                             out.stdout), out.stdout
 
 
 def test_invoice_a4_two_pages_with_web_font(shared, site):
@@ -556,8 +578,9 @@ def test_images_hostile_inputs(shared, tmp_path):
 
 # ---- the hostile list ----
 
-def test_hostile_urls_refused(make_worker, r, site):
-    w = make_worker(pdf={"allow_private_networks": False})
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_hostile_urls_refused(make_worker, r, site, browser):
+    w = make_worker(pdf={"allow_private_networks": False, "chromium": browser})
     cases = [("file:///etc/passwd", "scheme \"file:\" is not allowed"),
              ("javascript:alert(document.domain)", "scheme \"javascript:\" is not allowed"),
              ("chrome://settings", "scheme \"chrome:\" is not allowed"),
@@ -579,8 +602,9 @@ def test_hostile_urls_refused(make_worker, r, site):
     assert not (w.out / "hostile.pdf").exists()
 
 
-def test_private_subresources_refused_and_listed(make_worker, r, site):
-    w = make_worker(pdf={"allow_private_networks": False})
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_private_subresources_refused_and_listed(make_worker, r, site, browser):
+    w = make_worker(pdf={"allow_private_networks": False, "chromium": browser})
     html = ("<p>HTML WITH PRIVATE RESOURCES</p>"
             f"<img src='http://127.0.0.1:{site.port}/logo.png?via=html-job'>"
             "<img src='http://169.254.169.254/latest/meta-data/iam.png'>"
@@ -600,8 +624,9 @@ def test_private_subresources_refused_and_listed(make_worker, r, site):
     assert "HTML WITH PRIVATE RESOURCES" in text(w.out / "sub.pdf")
 
 
-def test_allowed_hosts_and_redirects(make_worker, r, site):
-    w = make_worker(pdf={"allowed_hosts": ["localhost"]})
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_allowed_hosts_and_redirects(make_worker, r, site, browser):
+    w = make_worker(pdf={"allowed_hosts": ["localhost"], "chromium": browser})
     local = f"http://localhost:{site.port}"
     s = run_job(r, w, {"url": f"{local}/invoice.html", "output": "ok.pdf"})
     assert json.loads(s["result"])["pages"] == 2
@@ -618,9 +643,10 @@ def test_allowed_hosts_and_redirects(make_worker, r, site):
     assert not site.seen("via=redirect")
 
 
-def test_websockets_blocked_by_csp(make_worker, r, site):
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_websockets_blocked_by_csp(make_worker, r, site, browser):
     """WebSockets never reach Fetch interception; the CSP stops them."""
-    w = make_worker()
+    w = make_worker(pdf={"chromium": browser})
     html = (f"<p id='t'>ws</p><script>var ws = new WebSocket('ws://127.0.0.1:{site.port}/ws-probe');"
             "ws.onerror = function () { document.getElementById('t').textContent = 'WS BLOCKED'; };"
             "</script>")

@@ -75,7 +75,7 @@ static void assert_defaults(const drudge_config *cfg)
     assert_string_equal(cfg->email_smtp_url, "smtp://127.0.0.1:25");
     assert_string_equal(cfg->email_from, "drudge <noreply@localhost>");
     assert_string_equal(cfg->email_attachments_dir, "var/out");
-    assert_string_equal(cfg->pdf_chromium, "/usr/bin/chromium");
+    assert_string_equal(cfg->pdf_chromium, "auto");
     assert_string_equal(cfg->pdf_output_dir, "var/out");
     assert_true(cfg->http_host_rate == 5);
     assert_string_equal(cfg->web_listen, "127.0.0.1:8080");

@@ -21,6 +21,13 @@
  * PR_SET_PDEATHSIG ties it to the reaper. The reaper runs only
  * async-signal-safe calls: it is a fork of a threaded process.
  *
+ * Which browser: pdf.chromium, by default "auto" - Debian's headless shell
+ * (package chromium-headless-shell) when it is installed, else its
+ * chromium. The shell is Chromium's own build for driving pages without a
+ * user interface: the same Blink, network stack and printing, but no
+ * browser UI behind each window, so a job's new context and page cost it
+ * half the CPU the full browser spends (bench/RESULTS.md).
+ *
  * Chromium also gets its own minimal environment (no secrets of the worker's,
  * HOME and TMPDIR inside the profile) and --no-sandbox only when running as
  * root (Chromium refuses to start otherwise) or when pdf.no_sandbox says so.
@@ -54,7 +61,10 @@ extern char **environ;
  * WebRTC may not send UDP outside a proxy (there is none), so a page cannot
  * reach private addresses that way. The omnibox popups are WebUI pages that
  * headless Chromium builds for every new window - that is, for every job's
- * context - and they cost more than rendering a small invoice. */
+ * context - and they cost more than rendering a small invoice. The headless
+ * shell hints glyph outlines unless told not to, which moves text by
+ * fractions of a point from where the full browser (and a desktop print)
+ * puts it: no hinting, the same layout whichever browser renders. */
 static const char *const base_flags[] = {
     "--headless",
     "--disable-gpu",
@@ -82,9 +92,26 @@ static const char *const base_flags[] = {
     "--no-pings",
     "--mute-audio",
     "--hide-scrollbars",
+    "--font-render-hinting=none",
     "--password-store=basic",
     "--remote-debugging-pipe",
 };
+
+static const char *const auto_browsers[] = {
+    "/usr/lib/chromium/chromium-headless-shell", /* the shell itself, no wrapper script */
+    "/usr/bin/chromium-headless-shell",
+    "/usr/bin/chromium",
+};
+
+const char *pdf_browser_path(const char *configured)
+{
+    if (strcmp(configured, "auto") != 0)
+        return configured;
+    for (size_t i = 0; i < sizeof auto_browsers / sizeof auto_browsers[0]; i++)
+        if (access(auto_browsers[i], X_OK) == 0)
+            return auto_browsers[i];
+    return NULL;
+}
 
 /* Everything the reaper and the browser need, prepared before fork(). */
 typedef struct launch {
@@ -285,7 +312,7 @@ static int add(char **list, size_t max, size_t *n, const char *fmt, const char *
 static int build_launch(pdf_browser *b, launch *L)
 {
     size_t na = 0, ne = 0;
-    int rc = add(L->argv, ARGS_MAX, &na, "%s", b->cfg->pdf_chromium);
+    int rc = add(L->argv, ARGS_MAX, &na, "%s", b->path);
     for (size_t i = 0; rc == 0 && i < sizeof base_flags / sizeof base_flags[0]; i++)
         rc = add(L->argv, ARGS_MAX, &na, "%s", base_flags[i]);
     if (rc == 0 && (geteuid() == 0 || b->cfg->pdf_no_sandbox))
@@ -417,12 +444,20 @@ static int browser_start(pdf_browser *b, int64_t deadline)
     L.to_chrome[0] = L.to_chrome[1] = L.from_chrome[0] = L.from_chrome[1] = -1;
     L.lifeline[0] = L.lifeline[1] = L.pid_pipe[0] = L.pid_pipe[1] = -1;
     int64_t t0 = pdf_mono_ms();
-    if (access(b->cfg->pdf_chromium, X_OK) < 0) {
+    const char *path = pdf_browser_path(b->cfg->pdf_chromium);
+    if (path == NULL) {
         snprintf(b->errstr, sizeof b->errstr,
-                 "chromium \"%s\" cannot be run: %s (install chromium or set pdf.chromium)",
-                 b->cfg->pdf_chromium, strerror(errno));
+                 "no browser found for pdf.chromium \"auto\" (looked for " PDF_AUTO_BROWSERS
+                 "): install chromium-headless-shell or chromium, or set pdf.chromium");
         return -1;
     }
+    if (access(path, X_OK) < 0) {
+        snprintf(b->errstr, sizeof b->errstr,
+                 "chromium \"%s\" cannot be run: %s (install chromium or set pdf.chromium)", path,
+                 strerror(errno));
+        return -1;
+    }
+    snprintf(b->path, sizeof b->path, "%s", path);
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 180)
         tmp = "/tmp";
@@ -463,15 +498,15 @@ static int browser_start(pdf_browser *b, int64_t deadline)
     if (browser_setup(b, start_deadline < deadline ? start_deadline : deadline) < 0) {
         char last[200];
         pdf_browser_last_log(b, last, sizeof last);
-        snprintf(b->errstr, sizeof b->errstr, "chromium \"%s\" did not start: %s%s%s",
-                 b->cfg->pdf_chromium, b->cdp.errstr, last[0] ? "; it said: " : "", last);
+        snprintf(b->errstr, sizeof b->errstr, "chromium \"%s\" did not start: %s%s%s", b->path,
+                 b->cdp.errstr, last[0] ? "; it said: " : "", last);
         pdf_browser_stop(b, "start_failed");
         return -1;
     }
     pdf_browser_idle(b); /* no tick of the launch's left behind */
     b->started_ms = pdf_mono_ms();
-    drudge_log(DRUDGE_LOG_INFO, "browser_start", "pid=%d version=%s profile=%s ms=%lld",
-               (int)b->chrome, b->product, b->dir, (long long)(b->started_ms - t0));
+    drudge_log(DRUDGE_LOG_INFO, "browser_start", "pid=%d version=%s path=%s profile=%s ms=%lld",
+               (int)b->chrome, b->product, b->path, b->dir, (long long)(b->started_ms - t0));
     return 0;
 fail_early:
     free_launch(&L);

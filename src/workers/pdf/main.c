@@ -92,8 +92,12 @@ static void pdf_version(void *userdata)
     (void)userdata;
     char err[DRUDGE_ERRSTR_MAX], line[256];
     drudge_config *cfg = drudge_config_load(config_path, err, sizeof err);
-    const char *chromium = cfg ? cfg->pdf_chromium : "/usr/bin/chromium";
-    if (pdf_browser_version(chromium, line, sizeof line) == 0)
+    const char *configured = cfg ? cfg->pdf_chromium : "auto";
+    const char *chromium = pdf_browser_path(configured);
+    if (chromium == NULL)
+        printf("chromium: none found (pdf.chromium \"auto\" looked for " PDF_AUTO_BROWSERS
+               "; install chromium-headless-shell or chromium, or set pdf.chromium)\n");
+    else if (pdf_browser_version(chromium, line, sizeof line) == 0)
         printf("chromium: %s (%s)\n", line, chromium);
     else
         printf("chromium: not found at \"%s\" (install chromium or set pdf.chromium)\n", chromium);

@@ -251,6 +251,7 @@ typedef struct pdf_browser {
     char dir[256]; /* private profile dir (removed by the reaper) */
     char log[280]; /* Chromium's stderr */
     char product[96];
+    char path[256]; /* the browser started (pdf.chromium, "auto" resolved) */
     char errstr[PDF_WHY_MAX];
 } pdf_browser;
 
@@ -267,6 +268,12 @@ void pdf_browser_stop(pdf_browser *b, const char *why);
 void pdf_browser_last_log(pdf_browser *b, char *out, size_t cap);
 /* The browser's version line (`chromium --version`), "" on failure. */
 int pdf_browser_version(const char *chromium, char *out, size_t cap);
+/* The browser pdf.chromium names: the path itself, or for "auto" the first
+ * of PDF_AUTO_BROWSERS that can be run (NULL when none can). */
+const char *pdf_browser_path(const char *configured);
+#define PDF_AUTO_BROWSERS                                                                          \
+    "/usr/lib/chromium/chromium-headless-shell, /usr/bin/chromium-headless-shell, "                 \
+    "/usr/bin/chromium"
 
 /* ------------------------------------------------------------------------
  * render.c / images.c - the two kinds of job.

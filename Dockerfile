@@ -16,7 +16,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libhiredis0.14 libjansson4 libyaml-0-2 libcurl4 libmicrohttpd12 \
-      libmagickwand-6.q16-6 libseccomp2 supervisor chromium fonts-dejavu-core \
+      libmagickwand-6.q16-6 libseccomp2 supervisor chromium chromium-headless-shell fonts-dejavu-core \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/drudge drudge \

@@ -18,6 +18,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -661,6 +662,47 @@ def test_missing_browser_is_a_startup_error(make_worker):
     assert w.proc.wait(60) == 1
     assert "event=start_failed" in w.log()
     assert "/nonexistent/chromium" in w.log() and "cannot be run" in w.log()
+
+
+def hide_browsers(paths, command):
+    """command (argv) in a private mount namespace where each of paths is
+    replaced by /dev/null (no x bit: it cannot be run); needs root."""
+    mounts = " && ".join(f"mount --bind /dev/null {p}" for p in paths if os.path.exists(p))
+    return ["unshare", "-m", "sh", "-c", f'{mounts or "true"} && exec "$@"', "sh", *command]
+
+
+can_hide = os.geteuid() == 0 and shutil.which("unshare") is not None
+AUTO_NAMES = [SHELL, "/usr/bin/chromium-headless-shell", CHROMIUM]
+
+
+@pytest.mark.skipif(not can_hide or not os.path.exists(CHROMIUM),
+                    reason="needs root, unshare and /usr/bin/chromium")
+def test_auto_falls_back_to_chromium_without_the_shell():
+    out = subprocess.run(hide_browsers(AUTO_NAMES[:2], [binary("drudge-pdf"), "--version"]),
+                         capture_output=True, text=True, timeout=60, env=clean_env())
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"chromium: Chromium \d+[^\n]* \(/usr/bin/chromium\)\n", out.stdout), \
+        out.stdout
+
+
+@pytest.mark.skipif(not can_hide, reason="needs root and unshare")
+def test_auto_without_any_browser_is_a_startup_error(tmp_path, redis_server):
+    cfg = tmp_path / "none.yaml"
+    cfg.write_text(config_text(tmp_path))
+    (tmp_path / "out").mkdir()
+    env = clean_env({"DRUDGE_REDIS_URL": redis_server.url})
+    out = subprocess.run(hide_browsers(AUTO_NAMES, [binary("drudge-pdf"), "--version"]),
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert "chromium: none found" in out.stdout and "chromium-headless-shell" in out.stdout, \
+        out.stdout
+    out = subprocess.run(hide_browsers(AUTO_NAMES, [binary("drudge-pdf"), "--config", str(cfg)]),
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    log = out.stdout + out.stderr
+    # logfmt quotes the error and escapes its quotes
+    assert "event=start_failed" in log, log
+    assert 'no browser found for pdf.chromium \\"auto\\"' in log, log
+    assert "install chromium-headless-shell or chromium" in log, log
 
 
 def test_refuses_to_start_with_secrets(make_worker):

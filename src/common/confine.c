@@ -300,39 +300,67 @@ static void temp_name(char *buf, size_t cap, const char *leaf)
     snprintf(buf, cap, ".%.200s.%016llx.tmp", leaf, salt);
 }
 
-/* Write buf to the new file fd, sync it and close it (fd is consumed).
- * 0, or -1 with errno: the first error wins. */
-static int fill_temp(int fd, const unsigned char *p, size_t len)
+/* Write all of buf to fd and sync it. 0, or -1 with errno. */
+static int write_synced(int fd, const unsigned char *p, size_t len)
 {
-    int err = 0;
-    while (len > 0 && err == 0) {
+    while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
         } else if (n == 0 || errno != EINTR) {
-            err = n == 0 ? EIO : errno;
+            if (n == 0)
+                errno = EIO;
+            return -1;
         }
     }
-    if (err == 0 && fdatasync(fd) < 0)
-        err = errno;
-    if (close(fd) < 0 && err == 0)
-        err = errno;
-    errno = err;
-    return err ? -1 : 0;
+    return fdatasync(fd);
 }
 
-int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t len, char *why,
-                         size_t whycap)
+/* The temp file, written and synced, as an unnamed file (O_TMPFILE) that
+ * gets its temp name only once complete - a writer killed while writing
+ * leaves nothing behind. The name comes from linkat(AT_EMPTY_PATH) where
+ * the process may (CAP_DAC_READ_SEARCH), else through /proc/self/fd.
+ * 0: tmp names the complete file; 1: no unnamed file here (a file system
+ * or kernel without O_TMPFILE, no /proc, a sandbox), use a named one; -1:
+ * writing failed (errno), nothing is left. */
+static int write_unnamed(int dirfd, const char *leaf, const void *buf, size_t len, char *tmp,
+                         size_t tmpcap)
 {
-    char tmp[CONFINE_NAME_MAX + 1];
-    int fd = -1, rc = -1, err = 0;
-    if (leaf == NULL || confine_path_check(leaf, strlen(leaf), why, whycap) < 0)
+    if (atomic_load(&force_fallback))
+        return 1;
+    int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return 1;
+    if (write_synced(fd, buf, len) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
         return -1;
-    if (strchr(leaf, '/') != NULL)
-        return refuse(why, whycap, "the output name has a \"/\"");
+    }
+    char proc[40];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int rc = 1;
+    for (int tries = 0; rc == 1 && tries < 16; tries++) {
+        temp_name(tmp, tmpcap, leaf);
+        if (linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == 0 ||
+            (errno != EEXIST && linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW) == 0))
+            rc = 0;
+        else if (errno != EEXIST)
+            break;
+    }
+    close(fd);
+    return rc;
+}
+
+/* The temp file, written and synced, by name from the start. 0, or -1 with
+ * errno and why (nothing is left). */
+static int write_named(int dirfd, const char *leaf, const void *buf, size_t len, char *tmp,
+                       size_t tmpcap, char *why, size_t whycap)
+{
+    int fd = -1, err;
     for (int tries = 0; fd < 0 && tries < 16; tries++) {
-        temp_name(tmp, sizeof tmp, leaf);
+        temp_name(tmp, tmpcap, leaf);
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0 && errno != EEXIST)
             break;
@@ -344,11 +372,38 @@ int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t le
         errno = err;
         return -1;
     }
-    /* from here on the temp file exists: it is renamed or removed */
-    if (fill_temp(fd, buf, len) < 0) {
+    err = write_synced(fd, buf, len) < 0 ? errno : 0;
+    if (close(fd) < 0 && err == 0)
+        err = errno;
+    if (err != 0) {
+        unlinkat(dirfd, tmp, 0);
+        snprintf(why, whycap, "cannot write the output: %s", strerror(err));
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t len, char *why,
+                         size_t whycap)
+{
+    char tmp[CONFINE_NAME_MAX + 1];
+    int rc = -1, err = 0;
+    if (leaf == NULL || confine_path_check(leaf, strlen(leaf), why, whycap) < 0)
+        return -1;
+    if (strchr(leaf, '/') != NULL)
+        return refuse(why, whycap, "the output name has a \"/\"");
+    int unnamed = write_unnamed(dirfd, leaf, buf, len, tmp, sizeof tmp);
+    if (unnamed < 0) {
         err = errno;
         snprintf(why, whycap, "cannot write the output: %s", strerror(err));
-    } else if (renameat(dirfd, tmp, dirfd, leaf) < 0) {
+        errno = err;
+        return -1;
+    }
+    if (unnamed == 1 && write_named(dirfd, leaf, buf, len, tmp, sizeof tmp, why, whycap) < 0)
+        return -1;
+    /* from here on the temp file has its name: it is renamed or removed */
+    if (renameat(dirfd, tmp, dirfd, leaf) < 0) {
         err = errno;
         if (err == EISDIR)
             snprintf(why, whycap, "the output name is a directory");

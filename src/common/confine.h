@@ -39,8 +39,9 @@ int confine_make_dirs(const char *dir);
  * with the reason in why. Pure. */
 int confine_path_check(const char *rel, size_t len, char *why, size_t whycap);
 
-/* For tests: 1 = never use openat2 (always the walk), 0 = use it where the
- * kernel has it. */
+/* For tests: 1 = never use openat2 (always the walk) nor O_TMPFILE (always
+ * a named temp file), as on an older kernel; 0 = use them where the kernel
+ * has them. */
 void confine_force_fallback(int on);
 
 /* Open rel beneath dirfd with open(2) flags `oflags` (O_CLOEXEC is added;
@@ -66,12 +67,13 @@ int confine_open_parent(int dirfd, const char *rel, unsigned flags, const char *
                         size_t whycap);
 
 /* Write buf[0..len) to the name `leaf` (one component) in the directory
- * dirfd atomically: a temp file ".<leaf>.<random>.tmp" beside it, written,
- * fdatasync'd, then renamed over leaf (a file or symlink of that name is
- * replaced, never followed; a directory is an error), and the directory
- * synced. On an error the temp file is removed; only a process killed in
- * the middle leaves one behind (".<leaf>.<hex>.tmp"). 0, or -1 with errno
- * and why. */
+ * dirfd atomically: a temp file beside it, written, fdatasync'd, named
+ * ".<leaf>.<random>.tmp", renamed over leaf (a file or symlink of that
+ * name is replaced, never followed; a directory is an error), and the
+ * directory synced. The temp file is unnamed (O_TMPFILE) until complete,
+ * so a process killed while writing leaves nothing; where O_TMPFILE cannot
+ * be used it is named from the start and a kill in the middle leaves it.
+ * On an error nothing is left. 0, or -1 with errno and why. */
 int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t len, char *why,
                          size_t whycap);
 

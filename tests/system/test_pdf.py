@@ -372,6 +372,7 @@ def test_version_names_the_browser(tmp_path):
 
 def test_invoice_a4_two_pages_with_web_font(shared, site):
     r, w = shared
+    before = len(site.seen("/fonts/invoice-face.ttf")), len(site.seen("/logo.png"))
     s = run_job(r, w, {"url": f"{site.base}/invoice.html", "output": "invoices/a4.pdf"})
     result = json.loads(s["result"])
     path = w.out / "invoices" / "a4.pdf"
@@ -385,7 +386,8 @@ def test_invoice_a4_two_pages_with_web_font(shared, site):
     assert "Lato" in fonts, fonts  # the web font, not a fallback
     assert subprocess.run(["pdfimages", "-list", str(path)], capture_output=True,
                           text=True).stdout.count("\n") >= 3  # the logo
-    assert site.seen("/fonts/invoice-face.ttf") and site.seen("/logo.png")
+    assert len(site.seen("/fonts/invoice-face.ttf")) > before[0]
+    assert len(site.seen("/logo.png")) > before[1]
 
 
 def test_letter_and_landscape(shared, site):
@@ -726,12 +728,16 @@ def test_timeout_fails_and_resets_the_browser(make_worker, r, site):
     assert w.browsers()[-1][0] != first[0]
 
 
-def test_browser_killed_mid_job(make_worker, r, site):
-    w = make_worker(classes={"max_attempts": 3, "backoff": {"base": 0.2, "cap": 0.5}})
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_browser_killed_mid_job(make_worker, r, site, browser):
+    w = make_worker(pdf={"chromium": browser},
+                    classes={"max_attempts": 3, "backoff": {"base": 0.2, "cap": 0.5}})
     pid, profile = w.browsers()[-1]
-    job = {"id": "killed-mid-job", "url": f"{site.base}/slow?ms=4000", "output": "k.pdf"}
+    job = {"id": f"killed-mid-job-{os.path.basename(browser)}",
+           "url": f"{site.base}/slow?ms=4000", "output": "k.pdf"}
+    before = len(site.seen("/slow"))
     r.rpush(CLS, json.dumps(job))
-    wait_for(lambda: site.seen("/slow"), 30, what="the slow page to be asked for")
+    wait_for(lambda: len(site.seen("/slow")) > before, 30, what="the slow page to be asked for")
     os.kill(pid, signal.SIGKILL)
 
     def retried():
@@ -795,8 +801,9 @@ def test_sigterm_right_after_a_job_stops_an_idle_worker_quickly(make_worker, r, 
     wait_for(lambda: not browser_processes(profile), 10, what="the browser to go")
 
 
-def test_no_browser_outlives_a_killed_worker(make_worker):
-    w = make_worker()
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_no_browser_outlives_a_killed_worker(make_worker, browser):
+    w = make_worker(pdf={"chromium": browser})
     pid, profile = w.browsers()[-1]
     assert alive(pid)
     w.proc.send_signal(signal.SIGKILL)

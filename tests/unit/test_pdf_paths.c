@@ -102,7 +102,9 @@ static void test_input_stays_inside(void **state)
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(pdf_input_open(in, "escape", why, sizeof why), -1);
-    assert_non_null(strstr(why, "leads outside the directory"));
+    /* openat2 says where it leads; a kernel without it, the O_NOFOLLOW walk */
+    assert_true(strstr(why, "leads outside the directory") != NULL ||
+                strstr(why, "is a symlink or goes through one") != NULL);
     assert_int_equal(pdf_input_open(in, "sub", why, sizeof why), -1);
     assert_non_null(strstr(why, "not a regular file"));
     assert_int_equal(pdf_input_open(in, "missing.png", why, sizeof why), -1);

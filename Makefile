@@ -39,6 +39,8 @@ SHARED_LIB = $(BUILD)/libdrudge.so.$(VERSION)
 # src/common: small pieces the programs share (not libdrudge's API).
 COMMON_SRC = $(sort $(wildcard src/common/*.c))
 COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/%.o)
+# an archive, so each program links only the shared pieces it uses
+COMMON_LIB = $(BUILD)/libcommon.a
 
 # The CLI includes the web dashboard (drudge web), which needs libmicrohttpd.
 CLI_SRC    = $(sort $(wildcard src/cli/*.c) $(wildcard src/web/*.c))
@@ -80,6 +82,9 @@ $(BUILD)/lib/scripts.o: CPPFLAGS += -I$(BUILD)
 $(STATIC_LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(COMMON_LIB): $(COMMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(SHARED_LIB): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libdrudge.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 	ln -sf libdrudge.so.$(VERSION) $(BUILD)/libdrudge.so.$(SOVERSION)
@@ -89,7 +94,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 $(BUILD)/web/%.o: CPPFLAGS += $(shell pkg-config --cflags $(WEB_PKGS))
 # drudge web: web/* embedded in the binary; the pure parts unit-tested alone.
 WEB_ASSETS   = $(sort $(wildcard web/*.*))
-WEB_PURE_OBJ = $(patsubst %,$(BUILD)/web/%.o,http route series metrics capacity) $(COMMON_OBJ)
+WEB_PURE_OBJ = $(patsubst %,$(BUILD)/web/%.o,http route series metrics capacity) $(COMMON_LIB)
 $(BUILD)/web_assets.h: $(WEB_ASSETS) tools/embed_assets.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed_assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
@@ -98,20 +103,20 @@ $(BUILD)/web/assets.o: CPPFLAGS += -I$(BUILD)
 $(BUILD)/tests/test_web_%.o: CPPFLAGS += -Isrc/web
 $(BUILD)/tests/test_web_%: $(BUILD)/tests/test_web_%.o $(WEB_PURE_OBJ) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lpthread -lm
-$(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(COMMON_OBJ) $(STATIC_LIB)
+$(BUILD)/drudge: $(CLI_SRC:src/%.c=$(BUILD)/%.o) $(COMMON_LIB) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(WEB_PKGS)) $(PKG_LIBS) -lpthread -lm
 define worker_rules
 $(BUILD)/workers/$(1)/%.o: CPPFLAGS += $(if $($(1)_PKGS),$$(shell pkg-config --cflags $($(1)_PKGS)))
-$(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1)/*.c)) $(COMMON_OBJ) $(STATIC_LIB)
+$(BUILD)/drudge-$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/workers/$(1)/*.c)) $(COMMON_LIB) $(STATIC_LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(if $($(1)_PKGS),$$(shell pkg-config --libs $($(1)_PKGS))) $$(PKG_LIBS) -lpthread
 endef
 $(foreach k,$(WORKERS),$(eval $(call worker_rules,$(k))))
 # drudge-pdf's pure parts (and the DevTools framing, over plain pipes),
 # unit-tested without Chromium or ImageMagick.
-PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o) $(COMMON_OBJ)
+PDF_UNIT_OBJ = $(addprefix $(BUILD)/workers/pdf/,b64.o cdp.o env.o guard.o options.o paths.o pdfread.o) $(COMMON_LIB)
 $(BUILD)/tests/test_pdf_%.o: CPPFLAGS += -Isrc/workers/pdf
 $(addprefix $(BUILD)/tests/,test_pdf_b64 test_pdf_cdp test_pdf_env test_pdf_guard test_pdf_options test_pdf_paths test_pdf_pdfread): $(PDF_UNIT_OBJ)
-$(BUILD)/tests/test_strbuf $(BUILD)/tests/test_confine: $(COMMON_OBJ)
+$(BUILD)/tests/test_strbuf $(BUILD)/tests/test_confine: $(COMMON_LIB)
 # drudge-image's pure parts, unit-tested without ImageMagick
 $(BUILD)/tests/test_image_sniff: $(BUILD)/workers/image/sniff.o
 $(BUILD)/tests/test_image_tmpdir: $(BUILD)/workers/image/tmpdir.o
@@ -119,7 +124,7 @@ $(BUILD)/tests/test_image_sandbox: $(BUILD)/workers/image/sandbox.o
 $(BUILD)/tests/test_image_args: $(BUILD)/workers/image/args.o
 $(BUILD)/tests/test_image_policy: $(BUILD)/workers/image/policy.o
 # drudge-email's pure parts (no libcurl) are unit-tested with its own objects.
-$(addprefix $(BUILD)/tests/,test_email_address test_email_attach test_email_encode test_email_message): $(addprefix $(BUILD)/workers/email/,address.o attach.o encode.o message.o) $(COMMON_OBJ)
+$(addprefix $(BUILD)/tests/,test_email_address test_email_attach test_email_encode test_email_message): $(addprefix $(BUILD)/workers/email/,address.o attach.o encode.o message.o) $(COMMON_LIB)
 # drudge-http's pure parts are unit-tested with the worker's own objects
 # (its URL checks use libcurl's URL parser, so the tests link libcurl).
 HTTP_UNIT_OBJ = $(addprefix $(BUILD)/workers/http/,addr.o request.o response.o resolve.o)

@@ -6,6 +6,7 @@ image_bench.py, pdf_bench.py), which also run on their own from bench/.
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 
@@ -68,3 +69,28 @@ def memory_kb(pid):
 def mib(kb, none="-"):
     """kB as "12.3 MiB"."""
     return none if kb is None else f"{kb / 1024:.1f} MiB"
+
+
+# ---- a bench script's own HTTP server, in a process of its own ----
+# (a server thread inside the bench would share its GIL with the sampling)
+
+def serve_http(handler):
+    """The body of `<script> --serve`: serve handler (a request handler
+    class) on a free loopback port, print the port, run until SIGTERM."""
+    from http.server import ThreadingHTTPServer
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    print(srv.server_address[1], flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    srv.serve_forever()
+
+
+def start_http(script):
+    """Run `<script> --serve`; (process, port) once it listens."""
+    proc = subprocess.Popen([sys.executable, script, "--serve"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    port = int(line) if line.strip().isdigit() else 0
+    if not port or not wait_port(port):
+        stop(proc)
+        raise RuntimeError(f"{script} --serve did not start an HTTP server")
+    return proc, port

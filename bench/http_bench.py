@@ -22,14 +22,13 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import free_port, proc_status, stop, wait_port
+from benchlib import free_port, proc_status, serve_http, start_http, stop, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("DRUDGE_BUILD", "build/release"))
@@ -39,7 +38,7 @@ BODY = b"x" * 64
 # ---- the HTTP server (runs as `http_bench.py --serve`) ----
 
 def serve():
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -55,11 +54,7 @@ def serve():
             self.end_headers()
             self.wfile.write(BODY)
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    print(srv.server_address[1], flush=True)
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    srv.serve_forever()
+    serve_http(Handler)
 
 
 # ---- helpers ----
@@ -78,11 +73,7 @@ class Env:
         if not wait_port(self.redis_port):
             raise RuntimeError(f"redis-server does not listen on port {self.redis_port}")
         self.r = redis_py.Redis(port=self.redis_port)
-        self.http = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
-                                     stdout=subprocess.PIPE, text=True)
-        self.http_port = int(self.http.stdout.readline())
-        if not wait_port(self.http_port):
-            raise RuntimeError(f"the HTTP server does not listen on port {self.http_port}")
+        self.http, self.http_port = start_http(os.path.abspath(__file__))
         self.url = f"http://127.0.0.1:{self.http_port}/ok"
         self.config = os.path.join(self.tmp, "drudge.yaml")
         with open(self.config, "w") as f:  # JSON is YAML

@@ -37,7 +37,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import free_port, stop, wait_port
+from benchlib import free_port, serve_http, start_http, stop, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("DRUDGE_BUILD", "build/release"))
@@ -65,18 +64,13 @@ SPAWN_FLAGS = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run"
 
 def serve():
     import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import SimpleHTTPRequestHandler
 
     class Handler(SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0),
-                              functools.partial(Handler, directory=FIXTURE))
-    srv.daemon_threads = True
-    print(srv.server_address[1], flush=True)
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    srv.serve_forever()
+    serve_http(functools.partial(Handler, directory=FIXTURE))
 
 
 # ---- helpers ----
@@ -264,11 +258,9 @@ def measure(jobs=24, spawns=4, reps=3):
     if not any(k == "chromium" for k, _ in found):
         return {"skipped": f"no browser at {CHROMIUM}"}
     tmp = tempfile.mkdtemp(prefix="pdf-bench-")
-    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
-                              stdout=subprocess.PIPE, text=True)
+    server, port = start_http(os.path.abspath(__file__))
     workers = {}
     try:
-        port = int(server.stdout.readline())
         url = f"http://127.0.0.1:{port}/invoice.html"
         res = {"jobs": jobs, "spawns": spawns, "reps": reps, "browsers": dict(found),
                "drudge": {}, "spawn": {}, "pages": {}}

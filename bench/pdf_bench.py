@@ -165,29 +165,40 @@ def pages_of(path):
 # ---- the two ways ----
 
 class Drudge:
+    """A redis-server and a drudge-pdf worker on it; close() stops both (and
+    a failed start stops what it started)."""
+
     def __init__(self, tmp, url, chromium):
-        import redis as redis_py
         self.tmp = tmp
         self.url = url
         self.out = os.path.join(tmp, "out")
-        os.makedirs(os.path.join(tmp, "redis"))
+        self.redis = self.worker = self.log = None
+        self.n = 0
+        try:
+            self.start(chromium)
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self, chromium):
+        import redis as redis_py
+        os.makedirs(os.path.join(self.tmp, "redis"))
         self.port = free_port()
         self.redis = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", os.path.join(tmp, "redis")],
+             "--appendonly", "no", "--dir", os.path.join(self.tmp, "redis")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not wait_port(self.port):
             raise RuntimeError(f"redis-server does not listen on port {self.port}")
         self.r = redis_py.Redis(port=self.port, decode_responses=True)
-        cfg = os.path.join(tmp, "drudge.yaml")
+        cfg = os.path.join(self.tmp, "drudge.yaml")
         with open(cfg, "w") as f:
             f.write(f"redis: {{url: \"redis://127.0.0.1:{self.port}/0\"}}\n"
                     f"pdf: {{output_dir: \"{self.out}\", allow_private_networks: true, "
                     f"chromium: \"{chromium}\"}}\n")
-        self.log = open(os.path.join(tmp, "drudge-pdf.log"), "wb")
+        self.log = open(os.path.join(self.tmp, "drudge-pdf.log"), "wb")
         self.worker = subprocess.Popen([os.path.join(BUILD, "drudge-pdf"), "--config", cfg],
                                        env=clean_env(), stdout=self.log, stderr=subprocess.STDOUT)
-        self.n = 0
         deadline = time.monotonic() + 90
         while b"event=worker_start" not in open(self.log.name, "rb").read():
             if self.worker.poll() is not None or time.monotonic() > deadline:
@@ -220,7 +231,8 @@ class Drudge:
 
     def close(self):
         stop(self.worker, timeout=30)  # it drains and ends its browser
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
         stop(self.redis)
 
 

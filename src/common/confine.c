@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static atomic_int force_fallback;
-static atomic_int openat2_missing; /* the kernel said ENOSYS once */
+static atomic_uint force_fallback;
+static atomic_int openat2_missing; /* ENOSYS seen once: do not ask again */
 
-void confine_force_fallback(int on)
+void confine_force_fallback(unsigned what)
 {
-    atomic_store(&force_fallback, on);
+    atomic_store(&force_fallback, what);
 }
 
 int confine_make_dirs(const char *dir)
@@ -179,7 +179,8 @@ static int open_walk(int dirfd, const char *rel, int oflags)
 static int open_checked(int dirfd, const char *rel, int oflags, unsigned flags, char *why,
                         size_t whycap)
 {
-    int walked = (flags & CONFINE_NO_SYMLINKS) || atomic_load(&force_fallback) ||
+    int walked = (flags & CONFINE_NO_SYMLINKS) ||
+                 (atomic_load(&force_fallback) & CONFINE_FORCE_WALK) ||
                  atomic_load(&openat2_missing);
     int fd = -1;
     if (!walked) {
@@ -317,17 +318,27 @@ static int write_synced(int fd, const unsigned char *p, size_t len)
     return fdatasync(fd);
 }
 
+/* Whether a failure to give the unnamed file a name means only that this
+ * way is not open here (no capability for AT_EMPTY_PATH, no /proc, a
+ * sandbox), so a named temp file may still work. */
+static int link_refused(int err)
+{
+    return err == ENOENT || err == EPERM || err == EACCES || err == EINVAL || err == ENOTSUP;
+}
+
 /* The temp file, written and synced, as an unnamed file (O_TMPFILE) that
  * gets its temp name only once complete - a writer killed while writing
  * leaves nothing behind. The name comes from linkat(AT_EMPTY_PATH) where
- * the process may (CAP_DAC_READ_SEARCH), else through /proc/self/fd.
- * 0: tmp names the complete file; 1: no unnamed file here (a file system
- * or kernel without O_TMPFILE, no /proc, a sandbox), use a named one; -1:
- * writing failed (errno), nothing is left. */
+ * the kernel allows it (CAP_DAC_READ_SEARCH; any process since Linux 6.10),
+ * else through /proc/self/fd. 0: tmp names the complete file; 1: no
+ * unnamed file here (a file system without O_TMPFILE, no way to name it),
+ * use a named one; -1: writing or naming failed (errno, *what says which),
+ * nothing is left. */
 static int write_unnamed(int dirfd, const char *leaf, const void *buf, size_t len, char *tmp,
-                         size_t tmpcap)
+                         size_t tmpcap, const char **what)
 {
-    if (atomic_load(&force_fallback))
+    unsigned force = atomic_load(&force_fallback);
+    if (force & CONFINE_FORCE_NAMED)
         return 1;
     int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -335,22 +346,29 @@ static int write_unnamed(int dirfd, const char *leaf, const void *buf, size_t le
     if (write_synced(fd, buf, len) < 0) {
         int err = errno;
         close(fd);
+        *what = "cannot write the output";
         errno = err;
         return -1;
     }
     char proc[40];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    int rc = 1;
-    for (int tries = 0; rc == 1 && tries < 16; tries++) {
+    int rc = -1, err = EEXIST;
+    for (int tries = 0; rc < 0 && err == EEXIST && tries < 16; tries++) {
         temp_name(tmp, tmpcap, leaf);
-        if (linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == 0 ||
-            (errno != EEXIST && linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW) == 0))
+        if (!(force & CONFINE_FORCE_PROC_LINK) && linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == 0)
             rc = 0;
-        else if (errno != EEXIST)
-            break;
+        else if ((force & CONFINE_FORCE_PROC_LINK) || errno != EEXIST)
+            rc = linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW);
+        err = errno;
     }
     close(fd);
-    return rc;
+    if (rc == 0)
+        return 0;
+    if (link_refused(err))
+        return 1;
+    *what = "cannot name the output";
+    errno = err;
+    return -1;
 }
 
 /* The temp file, written and synced, by name from the start. 0, or -1 with
@@ -393,10 +411,11 @@ int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t le
         return -1;
     if (strchr(leaf, '/') != NULL)
         return refuse(why, whycap, "the output name has a \"/\"");
-    int unnamed = write_unnamed(dirfd, leaf, buf, len, tmp, sizeof tmp);
+    const char *what = "";
+    int unnamed = write_unnamed(dirfd, leaf, buf, len, tmp, sizeof tmp, &what);
     if (unnamed < 0) {
         err = errno;
-        snprintf(why, whycap, "cannot write the output: %s", strerror(err));
+        snprintf(why, whycap, "%s: %s", what, strerror(err));
         errno = err;
         return -1;
     }

@@ -39,10 +39,14 @@ int confine_make_dirs(const char *dir);
  * with the reason in why. Pure. */
 int confine_path_check(const char *rel, size_t len, char *why, size_t whycap);
 
-/* For tests: 1 = never use openat2 (always the walk) nor O_TMPFILE (always
- * a named temp file), as on an older kernel; 0 = use them where the kernel
- * has them. */
-void confine_force_fallback(int on);
+/* For tests: take the way a kernel or file system without a feature takes,
+ * on one that has it. 0 = every feature where it works. */
+enum {
+    CONFINE_FORCE_WALK = 1u << 0,      /* no openat2: the O_NOFOLLOW walk */
+    CONFINE_FORCE_NAMED = 1u << 1,     /* no O_TMPFILE: a named temp file */
+    CONFINE_FORCE_PROC_LINK = 1u << 2, /* no linkat(AT_EMPTY_PATH): /proc/self/fd */
+};
+void confine_force_fallback(unsigned what);
 
 /* Open rel beneath dirfd with open(2) flags `oflags` (O_CLOEXEC is added;
  * O_CREAT is refused: see confine_write_atomic) and confine_flags.
@@ -72,8 +76,11 @@ int confine_open_parent(int dirfd, const char *rel, unsigned flags, const char *
  * name is replaced, never followed; a directory is an error), and the
  * directory synced. The temp file is unnamed (O_TMPFILE) until complete,
  * so a process killed while writing leaves nothing; where O_TMPFILE cannot
- * be used it is named from the start and a kill in the middle leaves it.
- * On an error nothing is left. 0, or -1 with errno and why. */
+ * be used (NFS, older overlayfs, some FUSE) it is named from the start and
+ * a kill in the middle leaves it. On an error the temp file is removed and
+ * the old output (if any) is untouched - except when only the final sync
+ * of the directory fails: the new output is then in place, and -1 says its
+ * rename may not survive a power cut. 0, or -1 with errno and why. */
 int confine_write_atomic(int dirfd, const char *leaf, const void *buf, size_t len, char *why,
                          size_t whycap);
 

@@ -150,6 +150,14 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Each test starts with every feature on, whatever the last one left. */
+static int reset_fallback(void **state)
+{
+    (void)state;
+    confine_force_fallback(0);
+    return 0;
+}
+
 static int open_root(void)
 {
     int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -201,7 +209,7 @@ static void assert_reads(const char *rel, unsigned flags, const char *want)
 /* What holds with openat2 and with the walk alike. */
 static void beneath_cases(int fallback)
 {
-    confine_force_fallback(fallback);
+    confine_force_fallback(fallback ? CONFINE_FORCE_WALK : 0);
     assert_reads("cat.jpg", 0, "cat");
     assert_reads("sub/dog.png", 0, "dog");
     /* out of the root, by every route */
@@ -272,7 +280,7 @@ static void test_a_255_byte_name_opens(void **state)
     name[CONFINE_NAME_MAX] = '\0';
     int dirfd = open_root();
     for (int fallback = 0; fallback <= 1; fallback++) {
-        confine_force_fallback(fallback);
+        confine_force_fallback(fallback ? CONFINE_FORCE_WALK | CONFINE_FORCE_NAMED : 0);
         assert_int_equal(confine_write_atomic(dirfd, name, "long", 4, why, sizeof why), 0);
         assert_reads(name, 0, "long");
     }
@@ -287,7 +295,7 @@ static void parent_cases(int fallback)
     char why[256], p[1024];
     const char *leaf;
     struct stat st;
-    confine_force_fallback(fallback);
+    confine_force_fallback(fallback ? CONFINE_FORCE_WALK : 0);
     int dirfd = open_root();
     int fd = confine_open_parent(dirfd, "new/deeper/x.webp", CONFINE_CREATE_DIRS, &leaf, why,
                                  sizeof why);
@@ -340,10 +348,10 @@ static void test_open_parent_creates_beneath_only(void **state)
     parent_cases(1);
 }
 
-static void write_replaces_cases(int fallback)
+static void write_replaces_cases(unsigned mode)
 {
     char why[256], p[1024], buf[64];
-    confine_force_fallback(fallback);
+    confine_force_fallback(mode);
     int dirfd = open_root();
     assert_int_equal(confine_write_atomic(dirfd, "out.gif", "first", 5, why, sizeof why), 0);
     assert_int_equal(confine_write_atomic(dirfd, "out.gif", "second!", 7, why, sizeof why), 0);
@@ -375,18 +383,21 @@ static void write_replaces_cases(int fallback)
     confine_force_fallback(0);
 }
 
-/* with an unnamed temp file (O_TMPFILE) and, forced, a named one */
+/* The ways a temp file is made: unnamed and named with AT_EMPTY_PATH,
+ * unnamed and named through /proc/self/fd, named from the start. */
+static const unsigned write_modes[] = {0, CONFINE_FORCE_PROC_LINK, CONFINE_FORCE_NAMED};
+
 static void test_write_atomic_replaces_and_leaves_no_temp(void **state)
 {
     (void)state;
-    write_replaces_cases(0);
-    write_replaces_cases(1);
+    for (size_t i = 0; i < sizeof write_modes / sizeof write_modes[0]; i++)
+        write_replaces_cases(write_modes[i]);
 }
 
-static void write_failure_cases(int fallback)
+static void write_failure_cases(unsigned mode)
 {
     char why[256];
-    confine_force_fallback(fallback);
+    confine_force_fallback(mode);
     int dirfd = open_root();
     /* the rename fails (a directory has the name) after the temp file was
      * written: an error, and the temp file is gone */
@@ -412,15 +423,15 @@ static void write_failure_cases(int fallback)
 static void test_write_atomic_failure_leaves_no_temp(void **state)
 {
     (void)state;
-    write_failure_cases(0);
-    write_failure_cases(1);
+    for (size_t i = 0; i < sizeof write_modes / sizeof write_modes[0]; i++)
+        write_failure_cases(write_modes[i]);
 }
 
 /* A child writes 4 MiB through confine_write_atomic and is killed in the
  * middle of it: RLIMIT_FSIZE lets the first 1 MiB through, and the next
  * write(2) raises SIGXFSZ, whose default action ends the process - at the
  * same point every run, no timing involved. Returns the temp files left. */
-static int temps_left_by_a_killed_writer(int fallback)
+static int temps_left_by_a_killed_writer(unsigned mode)
 {
     enum { BIG = 4 << 20, LIMIT = 1 << 20 };
     fflush(NULL);
@@ -432,7 +443,7 @@ static int temps_left_by_a_killed_writer(int fallback)
         setrlimit(RLIMIT_CORE, &core);
         setrlimit(RLIMIT_FSIZE, &fsize);
         signal(SIGXFSZ, SIG_DFL);
-        confine_force_fallback(fallback);
+        confine_force_fallback(mode);
         char *buf = calloc(1, BIG);
         int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (buf != NULL && dirfd >= 0)
@@ -461,26 +472,36 @@ static void test_a_writer_killed_mid_write_leaves_nothing(void **state)
 {
     (void)state;
     assert_int_equal(fs_count(root, ".tmp"), 0);
-    assert_int_equal(temps_left_by_a_killed_writer(0), 0);
-    /* the named temp file a kernel without O_TMPFILE needs is left: what
-     * the unnamed one is for, and proof this test sees a leftover */
-    assert_int_equal(temps_left_by_a_killed_writer(1), 1);
+    /* where $TMPDIR's file system has no O_TMPFILE (NFS, older overlayfs)
+     * the named way is all there is, and leaves its temp file */
+    int dirfd = open_root();
+    int probe = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    close(dirfd);
+    if (probe >= 0)
+        close(probe);
+    assert_int_equal(temps_left_by_a_killed_writer(0), probe >= 0 ? 0 : 1);
+    assert_int_equal(temps_left_by_a_killed_writer(CONFINE_FORCE_PROC_LINK), probe >= 0 ? 0 : 1);
+    /* the named temp file is left: what the unnamed one is for, and proof
+     * this test sees a leftover */
+    assert_int_equal(temps_left_by_a_killed_writer(CONFINE_FORCE_NAMED), 1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_relative_paths_pass),
-        cmocka_unit_test(test_escapes_odd_shapes_and_control_bytes_are_refused),
-        cmocka_unit_test(test_long_and_deep_paths_are_refused),
-        cmocka_unit_test(test_open_beneath_with_openat2),
-        cmocka_unit_test(test_open_beneath_with_the_forced_walk),
-        cmocka_unit_test(test_open_keeps_errno_and_refuses_a_symlink_opened_as_o_path),
-        cmocka_unit_test(test_a_255_byte_name_opens),
-        cmocka_unit_test(test_open_parent_creates_beneath_only),
-        cmocka_unit_test(test_write_atomic_replaces_and_leaves_no_temp),
-        cmocka_unit_test(test_write_atomic_failure_leaves_no_temp),
-        cmocka_unit_test(test_a_writer_killed_mid_write_leaves_nothing),
+        cmocka_unit_test_setup(test_plain_relative_paths_pass, reset_fallback),
+        cmocka_unit_test_setup(test_escapes_odd_shapes_and_control_bytes_are_refused,
+                               reset_fallback),
+        cmocka_unit_test_setup(test_long_and_deep_paths_are_refused, reset_fallback),
+        cmocka_unit_test_setup(test_open_beneath_with_openat2, reset_fallback),
+        cmocka_unit_test_setup(test_open_beneath_with_the_forced_walk, reset_fallback),
+        cmocka_unit_test_setup(test_open_keeps_errno_and_refuses_a_symlink_opened_as_o_path,
+                               reset_fallback),
+        cmocka_unit_test_setup(test_a_255_byte_name_opens, reset_fallback),
+        cmocka_unit_test_setup(test_open_parent_creates_beneath_only, reset_fallback),
+        cmocka_unit_test_setup(test_write_atomic_replaces_and_leaves_no_temp, reset_fallback),
+        cmocka_unit_test_setup(test_write_atomic_failure_leaves_no_temp, reset_fallback),
+        cmocka_unit_test_setup(test_a_writer_killed_mid_write_leaves_nothing, reset_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

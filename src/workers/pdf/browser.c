@@ -97,11 +97,7 @@ static const char *const base_flags[] = {
     "--remote-debugging-pipe",
 };
 
-static const char *const auto_browsers[] = {
-    "/usr/lib/chromium/chromium-headless-shell", /* the shell itself, no wrapper script */
-    "/usr/bin/chromium-headless-shell",
-    "/usr/bin/chromium",
-};
+static const char *const auto_browsers[] = {PDF_AUTO_SHELL, PDF_AUTO_CHROMIUM};
 
 const char *pdf_browser_path(const char *configured)
 {
@@ -457,7 +453,7 @@ static int browser_start(pdf_browser *b, int64_t deadline)
                  strerror(errno));
         return -1;
     }
-    snprintf(b->path, sizeof b->path, "%s", path);
+    b->path = path; /* the configuration's string or a literal: both outlive the browser */
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 180)
         tmp = "/tmp";

@@ -244,14 +244,14 @@ typedef struct pdf_browser {
     int lifeline;             /* closing it (or dying) makes the reaper kill the group */
     int up;
     pdf_cdp cdp;
-    long jobs;       /* jobs since the start */
-    long generation; /* starts so far: what was opened in an older one is gone */
+    long jobs;                 /* jobs since the start */
+    long generation;           /* starts so far: what was opened in an older one is gone */
     int start_stops_on_signal; /* a launch gives up when the worker is told to stop */
     int64_t started_ms;
     char dir[256]; /* private profile dir (removed by the reaper) */
     char log[280]; /* Chromium's stderr */
     char product[96];
-    char path[256]; /* the browser started (pdf.chromium, "auto" resolved) */
+    const char *path; /* the browser started (pdf.chromium, "auto" resolved) */
     char errstr[PDF_WHY_MAX];
 } pdf_browser;
 
@@ -269,11 +269,13 @@ void pdf_browser_last_log(pdf_browser *b, char *out, size_t cap);
 /* The browser's version line (`chromium --version`), "" on failure. */
 int pdf_browser_version(const char *chromium, char *out, size_t cap);
 /* The browser pdf.chromium names: the path itself, or for "auto" the first
- * of PDF_AUTO_BROWSERS that can be run (NULL when none can). */
+ * that can be run of Debian's headless shell (the binary: the
+ * /usr/bin/chromium-headless-shell wrapper does not exec it) and its
+ * chromium. NULL when none can. */
+#define PDF_AUTO_SHELL "/usr/lib/chromium/chromium-headless-shell"
+#define PDF_AUTO_CHROMIUM "/usr/bin/chromium"
+#define PDF_AUTO_BROWSERS PDF_AUTO_SHELL ", " PDF_AUTO_CHROMIUM
 const char *pdf_browser_path(const char *configured);
-#define PDF_AUTO_BROWSERS                                                                          \
-    "/usr/lib/chromium/chromium-headless-shell, /usr/bin/chromium-headless-shell, "                 \
-    "/usr/bin/chromium"
 
 /* ------------------------------------------------------------------------
  * render.c / images.c - the two kinds of job.
@@ -298,9 +300,9 @@ typedef struct pdf_page {
 typedef struct pdf_worker {
     const drudge_config *cfg; /* borrowed */
     pdf_browser browser;
-    pdf_page spare;   /* the next job's page, opened while this job runs */
-    int close_failed; /* a context did not go away: restart the browser */
-    int64_t close_sent; /* when the last context's disposal was sent (debug log) */
+    pdf_page spare;        /* the next job's page, opened while this job runs */
+    int close_failed;      /* a context did not go away: restart the browser */
+    int64_t close_sent;    /* when the last context's disposal was sent (debug log) */
     int64_t idle_retry_at; /* a browser that would not start: not before this again */
     pdf_guard guard;
     char magick_tmp[256]; /* ImageMagick's temp dir, emptied after each job */

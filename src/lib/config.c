@@ -106,6 +106,17 @@ static int check_log_level(const char *value, char *why, size_t whycap)
     return -1;
 }
 
+/* pdf.chromium: "auto" or the browser's path (it goes on a command line). */
+static int check_browser(const char *value, char *why, size_t whycap)
+{
+    size_t n = strlen(value); /* "" is refused for every string key */
+    if (n > 1000) {
+        snprintf(why, whycap, "is %zu bytes long, at most 1000", n);
+        return -1;
+    }
+    return 0;
+}
+
 /* The namespace prefixes every key, so it follows the class-name rule. */
 static int check_namespace(const char *value, char *why, size_t whycap)
 {
@@ -445,7 +456,11 @@ static const key_spec email_keys[] = {
 };
 
 static const key_spec pdf_keys[] = {
-    {.key = "chromium", .type = T_STR, .offset = CFG(pdf_chromium), .def_str = "auto"},
+    {.key = "chromium",
+     .type = T_STR,
+     .offset = CFG(pdf_chromium),
+     .check = check_browser,
+     .def_str = "auto"},
     {.key = "output_dir", .type = T_STR, .offset = CFG(pdf_output_dir), .def_str = "var/out"},
     {.key = "input_dir", .type = T_STR, .offset = CFG(pdf_input_dir), .def_str = "var/uploads"},
     {.key = "allowed_hosts",

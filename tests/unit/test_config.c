@@ -435,6 +435,10 @@ static void test_bad_redis_url_and_log_level_name_the_key(void **state)
         "worker:\n  log_level: loud\n",
         "conf/x.yaml:2: worker.log_level: must be debug, info, warn or error, got \"loud\"");
     EXPECT_ERROR("namespace: 'a b'\n", "conf/x.yaml:1: namespace: must be empty or 1-128");
+    EXPECT_ERROR("pdf:\n  chromium: ''\n", "conf/x.yaml:2: pdf.chromium: must be a non-empty");
+    char yaml[1200];
+    snprintf(yaml, sizeof yaml, "pdf: {chromium: /%01100d}\n", 0);
+    EXPECT_ERROR(yaml, "conf/x.yaml:1: pdf.chromium: is 1101 bytes long, at most 1000");
 }
 
 static void test_redis_url_env_overrides_the_file(void **state)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "pdf.h"
 
 static char base[256];
@@ -80,14 +81,14 @@ static void test_path_check(void **state)
     const char *bad[] = {"",      "/etc/passwd", "..",       "../x.pdf", "a/../../x", "./a.pdf",
                          "a/./b", "dir/",        "a\nb.pdf", "a//b.pdf", NULL};
     for (size_t i = 0; good[i]; i++)
-        assert_int_equal(pdf_path_check(good[i], strlen(good[i]), why, sizeof why), 0);
+        assert_int_equal(confine_path_check(good[i], strlen(good[i]), why, sizeof why), 0);
     for (size_t i = 0; bad[i]; i++) {
-        if (pdf_path_check(bad[i], strlen(bad[i]), why, sizeof why) != -1)
+        if (confine_path_check(bad[i], strlen(bad[i]), why, sizeof why) != -1)
             print_error("\"%s\" accepted\n", bad[i]);
-        assert_int_equal(pdf_path_check(bad[i], strlen(bad[i]), why, sizeof why), -1);
+        assert_int_equal(confine_path_check(bad[i], strlen(bad[i]), why, sizeof why), -1);
     }
     /* a JSON string with a NUL inside: its length, not strlen, is checked */
-    assert_int_equal(pdf_path_check("a.pdf\0/../x", 11, why, sizeof why), -1);
+    assert_int_equal(confine_path_check("a.pdf\0/../x", 11, why, sizeof why), -1);
 }
 
 static void test_input_stays_inside(void **state)

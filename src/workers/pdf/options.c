@@ -5,6 +5,8 @@
  * Units: the job speaks millimetres, Chromium inches; conversion is here. */
 #include "pdf.h"
 
+#include "confine.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,8 +111,8 @@ static int k_images(const json_t *v, pdf_job_opts *o, char *why, size_t whycap)
             snprintf(why, whycap, "\"images\"[%zu] must be a string", i);
             return -1;
         }
-        if (pdf_path_check(json_string_value(item), json_string_length(item), inner,
-                           sizeof inner) < 0) {
+        if (confine_path_check(json_string_value(item), json_string_length(item), inner,
+                               sizeof inner) < 0) {
             snprintf(why, whycap, "\"images\"[%zu]: %s", i, inner);
             return -1;
         }
@@ -124,7 +126,7 @@ static int k_output(const json_t *v, pdf_job_opts *o, char *why, size_t whycap)
     char inner[PDF_WHY_MAX];
     if (want_string("output", v, 1024, &o->output, why, whycap) < 0)
         return -1;
-    if (pdf_path_check(o->output, json_string_length(v), inner, sizeof inner) < 0) {
+    if (confine_path_check(o->output, json_string_length(v), inner, sizeof inner) < 0) {
         snprintf(why, whycap, "\"output\": %s", inner);
         return -1;
     }

@@ -15,11 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int pdf_path_check(const char *rel, size_t len, char *why, size_t whycap)
-{
-    return confine_path_check(rel, len, why, whycap);
-}
-
 int pdf_input_open(const char *dir, const char *rel, char *why, size_t whycap)
 {
     int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

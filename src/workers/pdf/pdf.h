@@ -139,10 +139,8 @@ void pdf_job_page_size(const pdf_job_opts *o, double *w, double *h);
  * paths.c - files only inside the configured directories.
  * ---------------------------------------------------------------------- */
 
-/* 0 if rel (len bytes, as the JSON parser gave them) is a relative path we
- * accept (confine_path_check: no "..", "." or empty components, no control
- * bytes, bounded); else -1 with a reason. */
-int pdf_path_check(const char *rel, size_t len, char *why, size_t whycap);
+/* A job's paths are checked with confine_path_check (src/common/confine.h)
+ * when the job is parsed (options.c), with the length JSON gave them. */
 /* Open dir/rel for reading: a regular file, no escape from dir (symlinks
  * included). Returns the fd or -1 with a reason. */
 int pdf_input_open(const char *dir, const char *rel, char *why, size_t whycap);

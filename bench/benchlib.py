@@ -3,6 +3,7 @@
 Imported by run.py and by the worker sections (email_bench.py, http_bench.py,
 image_bench.py, pdf_bench.py), which also run on their own from bench/.
 """
+import os
 import signal
 import socket
 import subprocess
@@ -52,6 +53,17 @@ def proc_status(pid, field):
     except OSError:
         pass
     return None
+
+
+def cpu_seconds(pid):
+    """CPU seconds of a process and the children it reaped (utime + stime +
+    cutime + cstime), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def memory_kb(pid):

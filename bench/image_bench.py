@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import free_port, proc_status
+from benchlib import cpu_seconds, free_port, proc_status
 
 try:
     import redis as redis_py
@@ -52,7 +52,6 @@ CONVERT = "/usr/bin/convert"
 VIPSTHUMBNAIL = shutil.which("vipsthumbnail")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 SIZE = 256
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def wait_for(pred, timeout, what):
@@ -61,13 +60,6 @@ def wait_for(pred, timeout, what):
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out waiting for {what}")
         time.sleep(0.005)
-
-
-def proc_cpu(pid):
-    """CPU seconds of pid and its reaped children (utime+stime+cutime+cstime)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / CLK_TCK
 
 
 def children_cpu():
@@ -155,9 +147,9 @@ def bench_drudge(workdir, redis, n, isolation):
             wait_for(all_done, 600, "thumbnail jobs")
 
         run("warm", 3)
-        cpu0, t0 = proc_cpu(worker.pid), time.monotonic()
+        cpu0, t0 = cpu_seconds(worker.pid), time.monotonic()
         run("run", n)
-        wall, cpu = time.monotonic() - t0, proc_cpu(worker.pid) - cpu0
+        wall, cpu = time.monotonic() - t0, cpu_seconds(worker.pid) - cpu0
         peak = proc_status(worker.pid, "VmHWM")
         out = os.path.join(outdir, "run", "0.jpg")
         size = subprocess.run(["/usr/bin/identify", "-format", "%wx%h", out], capture_output=True,

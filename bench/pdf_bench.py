@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import free_port, serve_http, start_http, stop, wait_port
+from benchlib import cpu_seconds, free_port, serve_http, start_http, stop, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("DRUDGE_BUILD", "build/release"))
@@ -116,18 +116,10 @@ def memory(pids):
     return rss, pss, n
 
 
-def cpu_seconds(pids):
-    """user + system seconds of pids and the children they reaped."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(v) for v in fields[11:15])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / tick
+def tree_cpu(root):
+    """CPU seconds of root's process tree (each process with the children it
+    reaped; processes gone meanwhile count as 0)."""
+    return sum(cpu_seconds(pid) or 0 for pid in tree(root))
 
 
 class Sampler:
@@ -215,14 +207,14 @@ class Drudge:
             ids.append(f"b{self.n}")
             pipe.rpush(CLS, json.dumps({"id": ids[-1], "url": self.url,
                                         "output": f"{ids[-1]}.pdf"}))
-        cpu0 = cpu_seconds(tree(self.worker.pid))
+        cpu0 = tree_cpu(self.worker.pid)
         t0 = time.monotonic()
         pipe.execute()
         last = f"{CLS}:status:{ids[-1]}"
         while self.r.hget(last, "state") not in ("done", "failed", "retrying"):
             time.sleep(0.01)
         elapsed = time.monotonic() - t0
-        cpu = cpu_seconds(tree(self.worker.pid)) - cpu0
+        cpu = tree_cpu(self.worker.pid) - cpu0
         states = [self.r.hget(f"{CLS}:status:{i}", "state") for i in ids]
         if states.count("done") != jobs:
             raise RuntimeError(f"drudge-pdf: {jobs - states.count('done')} jobs not done: "

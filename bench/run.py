@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import free_port, mib, proc_status, wait_port
+from benchlib import cpu_seconds, free_port, mib, proc_status, wait_port
 
 try:
     import redis as redis_py
@@ -93,16 +93,6 @@ WORKER_SIZES = {
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def cpu_ticks(pid):
-    """utime+stime+cutime+cstime of a process, in seconds, or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def resource_children():
@@ -879,13 +869,13 @@ class Bench:
         n = self.size["floor"]
         self.redis.flush()
         self.redis.fill("floor", n, lambda i: b'{"i":%d,"r":"%d"}' % (i, rep))
-        cpu0 = cpu_ticks(self.redis.proc.pid)
+        cpu0 = cpu_seconds(self.redis.proc.pid)
         out = run_json([os.path.join(BENCH_BIN, "blpop_floor"), "127.0.0.1", str(self.redis.port),
                         "floor", str(k)])
         if out["jobs"] != n:
             self.note(f"floor with {k}: popped {out['jobs']} of {n}")
         self.add(("noop", "floor", k), out["rate"])
-        self.add(("cpu_srv", "floor", k), (cpu_ticks(self.redis.proc.pid) - cpu0) * 1e6 / n)
+        self.add(("cpu_srv", "floor", k), (cpu_seconds(self.redis.proc.pid) - cpu0) * 1e6 / n)
 
     def throughput(self, s, k, rep):
         if isinstance(s, Floor):
@@ -907,7 +897,7 @@ class Bench:
             t = time.monotonic()
             if first is None and rem < n:
                 first = (t, rem)
-                cpu_first = (cpu_ticks(server_pid), sum(cpu_ticks(p.pid) or 0 for p in workers))
+                cpu_first = (cpu_seconds(server_pid), sum(cpu_seconds(p.pid) or 0 for p in workers))
             if rem <= 0:
                 end = t
                 break
@@ -921,7 +911,7 @@ class Bench:
                 last_rss = t
                 rss_max = max([rss_max] + [proc_status(p.pid, "VmRSS") or 0 for p in workers])
             time.sleep(0.005)
-        cpu_end = (cpu_ticks(server_pid), sum(cpu_ticks(p.pid) or 0 for p in workers))
+        cpu_end = (cpu_seconds(server_pid), sum(cpu_seconds(p.pid) or 0 for p in workers))
         self.procs.stop(workers)
         if died:
             self.note(died)
@@ -1186,11 +1176,11 @@ class Bench:
         if os.access(push, os.X_OK):
             self.redis.flush()
             pr2, data2 = self.perf_start([self.redis.proc.pid], "push")
-            c0 = cpu_ticks(self.redis.proc.pid)
+            c0 = cpu_seconds(self.redis.proc.pid)
             ru0 = resource_children()
             out = run_json([push, "--redis", self.redis.url, "--many", str(self.size["push_many"]),
                             "--tag", "prof"])
-            push_cpu = ((cpu_ticks(self.redis.proc.pid) - c0) * 1e6 / out["jobs"],
+            push_cpu = ((cpu_seconds(self.redis.proc.pid) - c0) * 1e6 / out["jobs"],
                         (resource_children() - ru0) * 1e6 / out["jobs"])
             self.perf_stop(pr2)
             if os.path.exists(data2):
